@@ -1,0 +1,377 @@
+"""The classification engine: lines and rules in, decisions out. Pure: no file or network I/O.
+
+All terms of all categories go into one Aho-Corasick automaton, so a line is scanned once
+whatever the number of terms; only categories with a hit are then evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+import ahocorasick
+
+from .models import (
+    EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision, Evidence, LineItem, SubItem,
+)
+from .money import share_of
+from .normalize import fold
+from .rules import Category, Conditions, RuleSet, compile_regex
+from .subitems import split_subitems
+
+_CLAUSE_RE = re.compile(r"[。；;]")
+_ENUM_SPLIT = "、及暨與和"
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """A condition table with its terms turned into automaton ids."""
+
+    any: frozenset[int]
+    all: tuple[frozenset[int], ...]
+    none: frozenset[int]
+    regex: tuple[tuple[str, object], ...]
+
+    @property
+    def positive(self) -> frozenset[int]:
+        return self.any.union(*self.all) if self.all else self.any
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A category prepared for matching."""
+
+    index: int
+    category: Category
+    fields: tuple[str, ...]
+    main: _Terms
+    by_field: tuple[tuple[str, _Terms], ...]
+    subject: frozenset[int]
+    shared_with: frozenset[int]
+    codes: tuple[str, ...]
+    share: Decimal
+
+
+@dataclass(slots=True)
+class _Match:
+    category: _Compiled
+    evidence: list[Evidence]
+
+
+class Classifier:
+    """Decides lines against one :class:`RuleSet`. Build once, call :meth:`classify` per line."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self._terms: list[str] = []  # term id -> original (folded) term
+        self._term_ids: dict[str, int] = {}
+        self._automaton = ahocorasick.Automaton()
+        compiled = []
+        for i, cat in enumerate(rules.categories):
+            main = self._compile_terms(cat)
+            by_field = tuple((f, self._compile_terms(c)) for f, c in cat.field_conditions().items())
+            subject = main.any | (main.all[0] if main.all else frozenset())
+            compiled.append(_Compiled(
+                index=i, category=cat, fields=tuple(cat.fields or rules.match_fields), main=main,
+                by_field=by_field, subject=subject,
+                shared_with=frozenset(self._term_id(t) for t in cat.shared_with),
+                codes=tuple(cat.codes), share=Decimal(cat.share_percent),
+            ))
+        self._categories = tuple(compiled)
+        if self._terms:
+            self._automaton.make_automaton()
+        # Which categories a term can make a candidate; categories with no terms are always checked.
+        self._by_term: dict[int, set[int]] = {}
+        self._always: list[int] = []
+        for c in self._categories:
+            terms = c.main.positive.union(*(t.positive for _, t in c.by_field))
+            for t in terms:
+                self._by_term.setdefault(t, set()).add(c.index)
+            if not terms:
+                self._always.append(c.index)
+        self._field_cache: dict[str, dict[int, int]] = {}
+
+    # --- compilation ---------------------------------------------------------------------------
+
+    def _term_id(self, term: str) -> int:
+        key = fold(term)
+        if key not in self._term_ids:
+            self._term_ids[key] = len(self._terms)
+            self._terms.append(term)
+            self._automaton.add_word(key, (self._term_ids[key], len(key)))
+        return self._term_ids[key]
+
+    def _compile_terms(self, cond: Conditions) -> _Terms:
+        return _Terms(
+            any=frozenset(self._term_id(t) for t in cond.any),
+            all=tuple(frozenset(self._term_id(t) for t in group) for group in cond.all),
+            none=frozenset(self._term_id(t) for t in cond.none),
+            regex=tuple((p, compile_regex(p)) for p in cond.regex),
+        )
+
+    # --- matching ------------------------------------------------------------------------------
+
+    def _hits(self, folded: str) -> dict[int, int]:
+        """Term id -> position of its first hit in ``folded``."""
+        if not folded or not self._terms:
+            return {}
+        found: dict[int, int] = {}
+        for end, (tid, length) in self._automaton.iter(folded):
+            if tid not in found:
+                found[tid] = end - length + 1
+        return found
+
+    def _field_hits(self, folded: str) -> dict[int, int]:
+        """Like :meth:`_hits`, cached: plan, branch and account texts repeat on many lines."""
+        hit = self._field_cache.get(folded)
+        if hit is None:
+            if len(self._field_cache) > 50_000:
+                self._field_cache.clear()
+            hit = self._field_cache[folded] = self._hits(folded)
+        return hit
+
+    def _evaluate(self, c: _Compiled, line: LineItem, texts: dict[str, str],
+                  hits: dict[str, dict[int, int]]) -> tuple[bool, list[Evidence]]:
+        """Does category ``c`` match? Returns (matched, evidence incl. any exclusion that fired)."""
+        cat = c.category
+        evidence: list[Evidence] = []
+        if cat.years and line.year is not None and line.year not in cat.years:
+            return False, evidence
+        ok = self._check(c.category.id, c.main, c.fields, texts, hits, evidence)
+        for field, terms in c.by_field:
+            ok = self._check(cat.id, terms, (field,), texts, hits, evidence) and ok
+        if c.codes:
+            code = line.account_code
+            prefix = next((p for p in c.codes if code.startswith(p)), None)
+            if prefix is None:
+                ok = False
+            else:
+                evidence.append(Evidence(cat.id, "code", "account_code", prefix))
+        return ok, evidence
+
+    def _check(self, cid: str, terms: _Terms, fields: tuple[str, ...], texts: dict[str, str],
+               hits: dict[str, dict[int, int]], evidence: list[Evidence]) -> bool:
+        def hit_field(tid: int) -> str | None:
+            return next((f for f in fields if tid in hits[f]), None)
+
+        ok = True
+        for tid in terms.none:
+            field = hit_field(tid)
+            if field:
+                evidence.append(Evidence(cid, "none", field, self._terms[tid], excluded=True))
+                ok = False
+        positive = bool(terms.any or terms.regex)
+        found_positive = False
+        for tid in terms.any:
+            field = hit_field(tid)
+            if field:
+                evidence.append(Evidence(cid, "any", field, self._terms[tid]))
+                found_positive = True
+        for pattern, regex in terms.regex:
+            for field in fields:
+                if texts[field] and regex.search(texts[field]):
+                    evidence.append(Evidence(cid, "regex", field, pattern))
+                    found_positive = True
+                    break
+        if positive and not found_positive:
+            ok = False
+        for group in terms.all:
+            group_hit = False
+            for tid in group:
+                field = hit_field(tid)
+                if field:
+                    evidence.append(Evidence(cid, "all", field, self._terms[tid]))
+                    group_hit = True
+                    break
+            if not group_hit:
+                ok = False
+        return ok
+
+    def _match(self, line: LineItem, description: str) -> tuple[list[_Match], list[Evidence]]:
+        """Categories matching ``line`` with ``description`` in place of its own; plus exclusions."""
+        texts = {
+            "description": fold(description),
+            "plan": fold(line.plan),
+            "branch": fold(line.branch),
+            "account": fold(line.account),
+        }
+        hits = {
+            "description": self._hits(texts["description"]),
+            "plan": self._field_hits(texts["plan"]),
+            "branch": self._field_hits(texts["branch"]),
+            "account": self._field_hits(texts["account"]),
+        }
+        candidates = set(self._always)
+        for field_hits in hits.values():
+            for tid in field_hits:
+                candidates.update(self._by_term.get(tid, ()))
+        matches: list[_Match] = []
+        exclusions: list[Evidence] = []
+        for index in sorted(candidates):
+            c = self._categories[index]
+            ok, evidence = self._evaluate(c, line, texts, hits)
+            if ok:
+                matches.append(_Match(c, evidence))
+            else:
+                exclusions.extend(e for e in evidence if e.excluded)
+        return matches, exclusions
+
+    # --- decisions -----------------------------------------------------------------------------
+
+    def classify(self, line: LineItem) -> Decision:
+        """Decide one line: matched, review (with reasons) or unmatched; totals are excluded."""
+        if line.kind == TOTAL:
+            return Decision(EXCLUDED, rule="subtotal-row", reasons=["合計/小計列，不計入（subtotal row, not counted）"])
+        matches, exclusions = self._match(line, line.description)
+        preamble, pieces = split_subitems(line.description, line.unit)
+        if pieces and not self._match(line, preamble)[0]:
+            # Sub-items are decided one by one, unless the preamble names the purpose of them all
+            # ("性別培力課程經費如下：(1)…(2)…"), in which case the whole line is decided.
+            decision = self._decide_subitems(line, matches, pieces)
+            if decision is not None:
+                return decision
+        if not matches:
+            return Decision(UNMATCHED, evidence=exclusions)
+        chosen, reasons = _choose(matches)
+        return self._decide_whole(line, matches, chosen, reasons)
+
+    def _decide_whole(self, line: LineItem, matches: list[_Match], chosen: _Match | None,
+                      reasons: list[str]) -> Decision:
+        evidence = [e for m in matches for e in m.evidence]
+        if chosen is None:
+            return Decision(REVIEW, rule="ambiguous", evidence=evidence,
+                            also_matched=[m.category.category.id for m in matches], reasons=reasons)
+        cat = chosen.category.category
+        reasons = list(reasons)
+        shared = self._shared_reason(line.description, chosen.category)
+        if shared:
+            reasons.append(shared)
+        if cat.review:
+            reasons.append(cat.review_reason or f"規則「{cat.id}」標記為需人工覆核")
+        amount = line.amount
+        if amount is None:
+            reasons.append("金額空白或無法讀取，無法計算性別預算數")
+        gender = share_of(amount, chosen.category.share, line.unit) if amount is not None else Decimal(0)
+        return Decision(
+            REVIEW if reasons else MATCHED, category=cat.id, share_percent=chosen.category.share,
+            gender_amount=gender, rule=cat.id, evidence=chosen.evidence,
+            also_matched=[m.category.category.id for m in matches if m is not chosen], reasons=reasons,
+        )
+
+    def _decide_subitems(self, line: LineItem, matches: list[_Match], pieces: list) -> Decision | None:
+        """Decide per sub-item; None when no sub-item alone matches any category."""
+        subitems: list[SubItem] = []
+        gender_pieces: list[tuple[object, _Match]] = []
+        reasons: list[str] = []
+        for piece in pieces:
+            sub_matches, _ = self._match(line, piece.text)
+            sub_chosen, _ = _choose(sub_matches) if sub_matches else (None, [])
+            subitems.append(SubItem(piece.marker, piece.text, piece.amount,
+                                    tuple(m.category.category.id for m in sub_matches)))
+            if sub_matches:
+                gender_pieces.append((piece, sub_chosen or sub_matches[0]))
+                if sub_chosen is None:
+                    reasons.append(f"子項 {piece.marker} 同時符合多個類別且無優先順序")
+        if not gender_pieces:
+            if not matches:
+                return None
+            return Decision(REVIEW, category=None, rule="subitems",
+                            evidence=[e for m in matches for e in m.evidence], subitems=subitems,
+                            also_matched=[m.category.category.id for m in matches],
+                            reasons=["符合條件分散於不同子項，無法判定哪一子項屬性別預算"])
+        categories = {m.category.category.id for _, m in gender_pieces}
+        first = gender_pieces[0][1]
+        reasons = list(reasons)
+        if len(categories) > 1:
+            reasons.append("不同子項屬不同類別：" + "、".join(sorted(categories)))
+        gender = Decimal(0)
+        for piece, match in gender_pieces:
+            shared = self._shared_reason(piece.text, match.category)
+            if shared:
+                reasons.append(f"子項 {piece.marker}：{shared}")
+            if match.category.category.review:
+                reasons.append(match.category.category.review_reason or f"規則「{match.category.category.id}」標記為需人工覆核")
+            if piece.amount is None:
+                reasons.append(f"子項 {piece.marker} 未載明金額")
+            else:
+                gender += share_of(piece.amount, match.category.share, line.unit)
+        stated = [p.amount for p in pieces]
+        if line.amount is None:
+            reasons.append("金額空白或無法讀取")
+        elif None not in stated and sum(stated, Decimal(0)) != line.amount:
+            reasons.append(f"各子項金額合計 {sum(stated, Decimal(0))} 與本行金額 {line.amount} 不符，子項金額未採信")
+        elif None in stated:
+            reasons.append("部分子項未載明金額，無法核對子項合計")
+        evidence = [e for _, m in gender_pieces for e in m.evidence]
+        evidence.append(Evidence(first.category.category.id, "subitem", "description",
+                                 "、".join(p.marker for p, _ in gender_pieces)))
+        cat = first.category
+        return Decision(
+            REVIEW if reasons else MATCHED, category=cat.category.id,
+            share_percent=cat.share if len(gender_pieces) == len(pieces) else None,
+            gender_amount=gender, rule=cat.category.id, evidence=_unique(evidence),
+            also_matched=sorted({m.category.category.id for m in matches} - {cat.category.id}),
+            reasons=_unique(reasons), subitems=subitems,
+        )
+
+    def _shared_reason(self, text: str, c: _Compiled) -> str | None:
+        """Why the amount of ``text`` is shared with other purposes, or None when it is not.
+
+        Shared means: the clause that names the category also names a ``shared_with`` purpose, or
+        it enumerates items (A、B及C) of which some do not name the category's subject.
+        """
+        for clause in _CLAUSE_RE.split(unicodedata.normalize("NFKC", text)):
+            folded = fold(clause)
+            hits = self._hits(folded)
+            subject_hits = [(pos, self._terms[t]) for t, pos in hits.items() if t in c.subject]
+            if not subject_hits:
+                continue
+            others = [self._terms[t] for t in hits if t in c.shared_with]
+            if others:
+                return f"同一項目另列「{'、'.join(others)}」等其他用途，性別部分金額未載明"
+            if "、" not in folded:
+                continue
+            spans = []
+            for tid, pos in hits.items():
+                if tid in c.subject:
+                    spans.append((pos, pos + len(fold(self._terms[tid]))))
+            elements, start = [], 0
+            for i, ch in enumerate(folded):
+                if ch in _ENUM_SPLIT and not any(a <= i < b for a, b in spans):
+                    elements.append((start, i))
+                    start = i + 1
+            elements.append((start, len(folded)))
+            uncovered = [folded[a:b] for a, b in elements
+                         if b - a >= 2 and not any(a <= s < b for s, _ in spans)]
+            if uncovered:
+                return f"與其他用途（{'、'.join(uncovered[:3])}）合併編列，說明未載明性別部分金額"
+        return None
+
+    def classify_all(self, lines: Iterable[LineItem]) -> Iterator[Decision]:
+        """Decide every line, in order."""
+        for line in lines:
+            yield self.classify(line)
+
+
+def _choose(matches: list[_Match]) -> tuple[_Match | None, list[str]]:
+    """The winning match by priority; None (and a reason) when the top priority is tied."""
+    if len(matches) == 1:
+        return matches[0], []
+    top = max(m.category.category.priority for m in matches)
+    best = [m for m in matches if m.category.category.priority == top]
+    if len(best) == 1:
+        return best[0], []
+    names = "、".join(m.category.category.id for m in best)
+    return None, [f"同時符合多個類別（{names}）且無優先順序，請人工判定"]
+
+
+def _unique(items: list) -> list:
+    return list(dict.fromkeys(items))
+
+
+def classify(lines: Iterable[LineItem], rules: RuleSet) -> list[Decision]:
+    """Decide every line with ``rules`` (convenience wrapper around :class:`Classifier`)."""
+    return list(Classifier(rules).classify_all(lines))

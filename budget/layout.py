@@ -1,0 +1,45 @@
+"""The annotated workbook's layout: sheet names and column titles shared by writer and readers.
+
+The 明細 sheet shows every input row with its original columns followed by :data:`ADDED_COLUMNS`.
+The hidden 資料 sheet holds the same lines in machine-readable form (:data:`DATA_COLUMNS`, amounts
+as exact decimal text), row for row with 明細, so ``report`` and ``classify --reviewed`` can read
+a workbook back without guessing which original column meant what.
+"""
+
+from __future__ import annotations
+
+SUMMARY_SHEET = "摘要"
+DETAIL_SHEET = "明細"
+REVIEW_SHEET = "待覆核"
+RULES_SHEET = "規則"
+LOG_SHEET = "紀錄"
+DATA_SHEET = "資料"
+
+#: (key, zh-TW title) of the columns added after the original ones on 明細.
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("category_name", "性別預算類別"),
+    ("category", "類別代碼"),
+    ("official_class", "官方分類"),
+    ("status", "判定"),
+    ("share_percent", "計入比例"),
+    ("gender_amount", "性別預算數"),
+    ("evidence", "判定依據"),
+    ("rule", "規則"),
+    ("source", "來源"),
+    ("review", "覆核"),
+    ("review_note", "覆核說明"),
+)
+
+#: Columns of the hidden 資料 sheet (header row 1, one line per row from row 2, same order as 明細).
+DATA_COLUMNS: tuple[str, ...] = (
+    "file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",
+    "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule",
+)
+
+OFFICIAL_CLASSES: dict[int, str] = {
+    1: "第1類 計畫類",
+    2: "第2類 綱領類",
+    3: "第3類 工具類",
+    4: "第4類 性平法令類",
+    5: "第5類 其他類",
+}

@@ -311,7 +311,7 @@ class Classifier:
         cat = first.category
         return Decision(
             REVIEW if reasons else MATCHED, category=cat.category.id,
-            share_percent=cat.share if len(gender_pieces) == len(pieces) else None,
+            share_percent=cat.share,
             gender_amount=gender, rule=cat.category.id, evidence=_unique(evidence),
             also_matched=sorted({m.category.category.id for m in matches} - {cat.category.id}),
             reasons=_unique(reasons), subitems=subitems,

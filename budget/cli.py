@@ -1,0 +1,242 @@
+"""The command line: a thin typer shell over the library. The only module that imports typer or rich.
+
+Exit codes: 0 done; 1 done with findings (lines to review, failing examples); 2 bad usage or
+unreadable input/rules (nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from . import __version__
+from .problems import BudgetError, Problem
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="性別預算工具：依規則檔分類預算明細、產出附註工作簿與年度報告。\n\n"
+         "gender-budget: classify budget lines into the gender budget, explain every decision, report it.",
+)
+rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="規則檔：列出類別、執行內建範例。 Rules file: show categories, run its examples.")
+app.add_typer(rules_app, name="rules")
+
+RulesOption = typer.Option(None, "--rules", "-r", help="規則檔 (TOML)；預設為內建 rules/default.toml。 Rules file.")
+JsonOption = typer.Option(False, "--json", help="以 JSON 輸出到標準輸出。 Print JSON on stdout.")
+VerboseOption = typer.Option(False, "--verbose", "-v", help="顯示詳細資訊與錯誤追蹤。 Verbose, with tracebacks.")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    err = _console(stderr=True)
+    for p in problems:
+        tag = "錯誤" if p.severity == "error" else "警告"
+        err.print(f"[bold red]{tag}[/]" if p.severity == "error" else f"[yellow]{tag}[/]", end=" ")
+        err.print(str(p), markup=False)
+
+
+def fail(problems: list[Problem], code: int = 2) -> None:
+    """Print problems on stderr and exit (2 by default: nothing was written)."""
+    _print_problems(problems)
+    raise typer.Exit(code)
+
+
+def guarded(verbose: bool):
+    """Context manager: a BudgetError becomes messages and exit 2; tracebacks only with -v."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _guard():
+        try:
+            yield
+        except BudgetError as exc:
+            if verbose:
+                import traceback
+
+                traceback.print_exc()
+            fail(exc.problems)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # an unexpected failure: say so plainly, never half-written output
+            if verbose:
+                raise
+            fail([Problem("internal-error", f"內部錯誤：{exc.__class__.__name__}: {exc}；未寫出任何檔案。請加 -v 重試並回報。",
+                          "internal error; nothing was written")])
+
+    return _guard()
+
+
+def _load_rules(path: Optional[Path]):
+    from .rules import load_rules
+
+    return load_rules(path)
+
+
+def _dump(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: bool = typer.Option(False, "--version", help="顯示版本。 Show the version.")) -> None:
+    if version:
+        typer.echo(f"gender-budget {__version__}")
+        raise typer.Exit(0)
+
+
+# --- check -------------------------------------------------------------------------------------
+
+@app.command()
+def check(
+    text: Optional[str] = typer.Argument(None, help="預算說明文字。 The line's description."),
+    account: str = typer.Option("", "--account", "-a", help="用途別科目，如「2036 按日按件計資酬金」。 Account code and name."),
+    amount: Optional[str] = typer.Option(None, "--amount", help="金額，如 22500 或 1,234。 Amount."),
+    unit: Optional[str] = typer.Option(None, "--unit", "-u", help="金額單位：元、千元、萬元（預設依規則檔）。 Unit."),
+    plan: str = typer.Option("", "--plan", help="工作計畫。 Work plan."),
+    branch: str = typer.Option("", "--branch", help="分支計畫。 Branch plan."),
+    year: Optional[int] = typer.Option(None, "--year", help="年度（民國）。 ROC year."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f",
+                                        help="一次檢查多行：CSV 檔（表頭含 說明、金額…），'-' 為標準輸入。 CSV of lines, '-' for stdin."),
+    encoding: str = typer.Option("utf-8-sig", "--encoding", help="--file 的編碼（例如 cp950）。 Encoding of --file."),
+    rules: Optional[Path] = RulesOption,
+    as_json: bool = JsonOption,
+    verbose: bool = VerboseOption,
+) -> None:
+    """檢查新的預算項目是否屬於性別預算，並說明理由。 Does a new line item count, and why?
+
+    Exit 0 when every line is matched or unmatched, 1 when any needs review, 2 on bad usage.
+    """
+    from .check import check_lines, lines_from_args, lines_from_csv
+
+    with guarded(verbose):
+        ruleset = _load_rules(rules)
+        if file is not None:
+            if text is not None:
+                fail([Problem("usage", "請擇一：說明文字或 --file", "give a text or --file, not both")])
+            if str(file) == "-":
+                lines = lines_from_csv(sys.stdin.buffer.read(), "<stdin>", ruleset, encoding)
+            else:
+                lines = lines_from_csv(_read_bytes(file), str(file), ruleset, encoding)
+        elif text is not None:
+            lines = [lines_from_args(text, account=account, amount=amount, unit=unit, plan=plan,
+                                     branch=branch, year=year, rules=ruleset)]
+        else:
+            fail([Problem("usage", "請給說明文字，或以 --file 指定 CSV", "give a description or --file")])
+        results = check_lines(lines, ruleset)
+    if as_json:
+        payload = [r.to_dict() for r in results]
+        _dump(payload[0] if file is None else payload)
+    else:
+        _print_check(results, ruleset)
+    raise typer.Exit(1 if any(r.decision.status == "review" for r in results) else 0)
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise BudgetError.one("input-not-found", "找不到檔案", "file not found", file=str(path))
+    if path.is_dir():
+        raise BudgetError.one("input-is-directory", "這是資料夾，不是檔案", "path is a directory", file=str(path))
+    return path.read_bytes()
+
+
+def _print_check(results, ruleset) -> None:
+    from rich.table import Table
+
+    from .models import STATUS_LABELS
+
+    console = _console()
+    for r in results:
+        d, line = r.decision, r.line
+        cat = ruleset.category(d.category) if d.category else None
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_row("說明", line.description)
+        if line.account or line.account_code:
+            table.add_row("用途別科目", f"{line.account_code} {line.account}".strip())
+        table.add_row("判定", f"{STATUS_LABELS[d.status]} ({d.status})")
+        table.add_row("類別", f"{cat.name}（{cat.id}，第{cat.official_class}類）" if cat else "—")
+        if d.share_percent is not None:
+            table.add_row("計入比例", f"{r.fmt(d.share_percent)}%")
+        if line.amount is not None:
+            table.add_row("金額", f"{r.fmt_money(line.amount)} {line.unit}")
+            table.add_row("性別預算數", f"{r.fmt_money(d.gender_amount)} {line.unit}")
+        table.add_row("依據", d.explain() or "無任何類別的條件符合 (no category matched)")
+        table.add_row("規則", f"{d.rule}（{ruleset.name}）" if d.rule else "—")
+        if d.also_matched:
+            table.add_row("亦符合", "、".join(d.also_matched))
+        for s in d.subitems:
+            table.add_row(f"子項 {s.marker}", f"{s.text}  → {'、'.join(s.categories) or '—'}")
+        console.print(table)
+        console.print()
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+@rules_app.command("show")
+def rules_show(
+    file: Optional[Path] = typer.Argument(None, help="規則檔；預設為內建規則。 Rules file."),
+    as_json: bool = JsonOption,
+    verbose: bool = VerboseOption,
+) -> None:
+    """列出規則檔的類別。 Show the categories of a rules file."""
+    from .check import rules_summary
+
+    with guarded(verbose):
+        ruleset = _load_rules(file)
+    summary = rules_summary(ruleset)
+    if as_json:
+        _dump(summary)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{ruleset.name}  ({ruleset.path})")
+    for title in ("代碼 id", "名稱", "官方分類", "比例%", "條件", "範例"):
+        table.add_column(title)
+    for c in summary["categories"]:
+        table.add_row(c["id"], c["name"], str(c["official_class"]), c["share_percent"], c["conditions"],
+                      str(len(c["examples"])))
+    _console().print(table)
+
+
+@rules_app.command("test")
+def rules_test(
+    file: Optional[Path] = typer.Argument(None, help="規則檔；預設為內建規則。 Rules file."),
+    as_json: bool = JsonOption,
+    verbose: bool = VerboseOption,
+) -> None:
+    """執行規則檔內每個範例，逐一列出通過或失敗。 Run every example of a rules file (exit 1 on a failure)."""
+    from .check import run_examples
+
+    with guarded(verbose):
+        ruleset = _load_rules(file)
+    outcomes = run_examples(ruleset)
+    failed = [o for o in outcomes if not o.passed]
+    if as_json:
+        _dump({"passed": len(outcomes) - len(failed), "failed": len(failed),
+               "examples": [o.to_dict() for o in outcomes]})
+    else:
+        console = _console()
+        for o in outcomes:
+            mark = "[green]通過 PASS[/]" if o.passed else "[red]失敗 FAIL[/]"
+            console.print(f"{mark} {o.category} #{o.index + 1}: ", end="")
+            console.print(o.text, markup=False)
+            if not o.passed:
+                console.print("    " + o.why, markup=False)
+        console.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    raise typer.Exit(1 if failed else 0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -123,6 +123,9 @@ class Decision:
     also_matched: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     subitems: list[SubItem] = field(default_factory=list)
+    #: The reviewer's 覆核 entry this decision follows (``""`` when the rules decided), and its 覆核說明.
+    review: str = ""
+    review_note: str = ""
 
     @property
     def counted(self) -> Decimal:
@@ -154,6 +157,9 @@ class Decision:
                 for s in self.subitems
             ],
         }
+        if self.review:
+            out["review"] = self.review
+            out["review_note"] = self.review_note
         if line is not None:
             out["amount"] = format_amount(line.amount) if line.amount is not None else None
             out["unit"] = line.unit

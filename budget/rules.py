@@ -93,10 +93,18 @@ class Category(Conditions):
         return {f: c for f in ("plan", "branch", "account") if (c := getattr(self, f)) is not None}
 
 
-class ReportColumn(_Strict):
-    """One column of the annual report's 性別預算編列情形表."""
+#: Keys a ``[[report.columns]]`` entry may name (their default titles live in budget/report.py).
+REPORT_COLUMN_KEYS: tuple[str, ...] = (
+    "class", "category", "category_name", "plan", "branch", "plan_branch", "accounts", "amount",
+    "plan_budget", "plan_share", "estimate", "goal", "basis", "evidence", "descriptions", "lines",
+    "review_note",
+)
 
-    key: StrictStr
+
+class ReportColumn(_Strict):
+    """One column of the annual report's 性別預算編列情形表: a key from REPORT_COLUMN_KEYS, a title."""
+
+    key: Literal[REPORT_COLUMN_KEYS]  # type: ignore[valid-type]
     title: StrictStr = ""
 
 
@@ -275,6 +283,8 @@ def _pydantic_problem(err: dict[str, Any], label: str, lines: dict[tuple, int]) 
         zh = "計入比例必須在 0 到 100 之間"
     elif err["type"] == "string_pattern_mismatch" and loc and loc[-1] == "id":
         zh = "類別代碼只能用小寫英數字與 -（例如 gender-training）"
+    elif err["type"] == "literal_error" and loc[:2] == ("report", "columns") and loc[-1] == "key":
+        zh = "報表欄位代碼不認得；可用：" + "、".join(REPORT_COLUMN_KEYS)
     elif err["type"] == "string_type" and "codes" in loc:
         zh = "科目代碼必須是加引號的字串，例如 \"2036\"（才能保留開頭的 0）"
     return Problem("rules-invalid", zh, err["msg"], file=label, line=_line_for(loc, lines), key=_dotted(loc))

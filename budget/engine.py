@@ -92,7 +92,7 @@ class Classifier:
                 self._by_term.setdefault(t, set()).add(c.index)
             if not terms:
                 self._always.append(c.index)
-        self._field_cache: dict[str, dict[int, int]] = {}
+        self._field_cache: dict[str, tuple[str, dict[int, int]]] = {}
 
     # --- compilation ---------------------------------------------------------------------------
 
@@ -124,14 +124,15 @@ class Classifier:
                 found[tid] = end - length + 1
         return found
 
-    def _field_hits(self, folded: str) -> dict[int, int]:
-        """Like :meth:`_hits`, cached: plan, branch and account texts repeat on many lines."""
-        hit = self._field_cache.get(folded)
-        if hit is None:
+    def _field(self, raw: str) -> tuple[str, dict[int, int]]:
+        """Folded text and hits of a plan, branch or account text (cached: they repeat a lot)."""
+        found = self._field_cache.get(raw)
+        if found is None:
             if len(self._field_cache) > 50_000:
                 self._field_cache.clear()
-            hit = self._field_cache[folded] = self._hits(folded)
-        return hit
+            folded = fold(raw)
+            found = self._field_cache[raw] = (folded, self._hits(folded))
+        return found
 
     def _evaluate(self, c: _Compiled, line: LineItem, texts: dict[str, str],
                   hits: dict[str, dict[int, int]]) -> tuple[bool, list[Evidence]]:
@@ -192,18 +193,16 @@ class Classifier:
 
     def _match(self, line: LineItem, description: str) -> tuple[list[_Match], list[Evidence]]:
         """Categories matching ``line`` with ``description`` in place of its own; plus exclusions."""
-        texts = {
-            "description": fold(description),
-            "plan": fold(line.plan),
-            "branch": fold(line.branch),
-            "account": fold(line.account),
-        }
-        hits = {
-            "description": self._hits(texts["description"]),
-            "plan": self._field_hits(texts["plan"]),
-            "branch": self._field_hits(texts["branch"]),
-            "account": self._field_hits(texts["account"]),
-        }
+        folded = fold(description)
+        description_hits = self._hits(folded)
+        plan, plan_hits = self._field(line.plan)
+        branch, branch_hits = self._field(line.branch)
+        account, account_hits = self._field(line.account)
+        if not (description_hits or plan_hits or branch_hits or account_hits or self._always):
+            return [], []
+        texts = {"description": folded, "plan": plan, "branch": branch, "account": account}
+        hits = {"description": description_hits, "plan": plan_hits, "branch": branch_hits,
+                "account": account_hits}
         candidates = set(self._always)
         for field_hits in hits.values():
             for tid in field_hits:
@@ -226,6 +225,8 @@ class Classifier:
         if line.kind == TOTAL:
             return Decision(EXCLUDED, rule="subtotal-row", reasons=["合計/小計列，不計入（subtotal row, not counted）"])
         matches, exclusions = self._match(line, line.description)
+        if not matches and not exclusions:
+            return Decision(UNMATCHED)
         preamble, pieces = split_subitems(line.description, line.unit)
         if pieces and not self._match(line, preamble)[0]:
             # Sub-items are decided one by one, unless the preamble names the purpose of them all

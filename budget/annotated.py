@@ -1,0 +1,312 @@
+"""Reading an annotated workbook (the output of `classify`) back: its lines, decisions and 覆核 entries.
+
+Lines and amounts come from the hidden 資料 sheet (exact decimal text, never cached formula values);
+the reviewer's 覆核 and 覆核說明 come from 明細, whose columns are found by their titles in row 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .layout import ADDED_COLUMNS, DATA_COLUMNS, DATA_SHEET, DETAIL_SHEET, OFFICIAL_CLASSES
+from .models import LINE, STATUSES, TOTAL, Decision, LineItem
+from .money import AmountError, parse_amount
+from .problems import WARNING, BudgetError, Problem
+
+TITLES = dict(ADDED_COLUMNS)
+#: Largest total uncompressed size accepted for an annotated workbook (a zip-bomb guard).
+MAX_UNCOMPRESSED = 1 << 30
+
+
+@dataclass
+class AnnotatedRow:
+    """One line of an annotated workbook: the line, the decision recorded, and the reviewer's entry."""
+
+    line: LineItem
+    decision: Decision
+    review: str = ""
+    review_note: str = ""
+    explanation: str = ""
+    category_name: str = ""
+    official_class: int | None = None
+    workbook: str = ""
+    detail_sheet: str = DETAIL_SHEET
+    detail_row: int | None = None
+
+    def where(self) -> str:
+        """``LAST.xlsx 明細第 12 列`` for messages."""
+        name = Path(self.workbook).name if self.workbook else ""
+        return f"{name} {self.detail_sheet}第 {self.detail_row} 列".strip()
+
+    def review_location(self) -> dict[str, Any]:
+        """Where the 覆核 entry is, as Problem location fields."""
+        return {"file": self.workbook or None, "sheet": self.detail_sheet, "row": self.detail_row,
+                "column": TITLES["review"]}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the line's fields, its recorded decision and the review."""
+        return {
+            **line_fields(self.line),
+            "status": self.decision.status, "category": self.decision.category,
+            "gender_amount": _fmt(self.decision.gender_amount),
+            "review": self.review, "review_note": self.review_note,
+            "workbook": self.workbook, "detail_row": self.detail_row,
+        }
+
+
+def line_fields(line: LineItem) -> dict[str, Any]:
+    """A line's own fields as JSON-ready data (amount as decimal text)."""
+    return {
+        "file": line.file, "sheet": line.sheet, "row": line.row, "year": line.year, "plan": line.plan,
+        "branch": line.branch, "account_code": line.account_code, "account": line.account,
+        "description": line.description, "amount": _fmt(line.amount), "unit": line.unit,
+    }
+
+
+def _fmt(value: Decimal | None) -> str | None:
+    from .money import format_amount
+
+    return None if value is None else format_amount(value)
+
+
+@dataclass
+class AnnotatedWorkbook:
+    """An annotated workbook as read back."""
+
+    path: str
+    sha256: str
+    rows: list[AnnotatedRow]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[LineItem]:
+        return [r.line for r in self.rows]
+
+    @property
+    def years(self) -> list[int]:
+        """The distinct years of the lines, ascending."""
+        return sorted({r.line.year for r in self.rows if r.line.year is not None})
+
+    @property
+    def agencies(self) -> list[str]:
+        return sorted({r.line.agency for r in self.rows if r.line.agency})
+
+    def reviewed(self) -> list[AnnotatedRow]:
+        """Rows with a 覆核 entry."""
+        return [r for r in self.rows if r.review.strip()]
+
+
+def _guard(path: Path) -> None:
+    label = str(path)
+    if not path.exists():
+        raise BudgetError.one("input-not-found", "找不到檔案", "file not found", file=label)
+    if path.is_dir():
+        raise BudgetError.one("input-is-directory", "這是資料夾，不是檔案", "path is a directory", file=label)
+    if not zipfile.is_zipfile(path):
+        raise BudgetError.one("annotated-not-xlsx", "不是 .xlsx 活頁簿（附註工作簿應為 classify 產出的 .xlsx）",
+                              "not an .xlsx workbook", file=label)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BudgetError.one("input-corrupt", "檔案損毀或不完整", "the file is damaged", file=label) from exc
+    if total > MAX_UNCOMPRESSED:
+        raise BudgetError.one("input-too-large", "活頁簿解壓後過大，未處理", "workbook too large when uncompressed",
+                              file=label)
+
+
+def is_annotated(path: str | Path) -> bool:
+    """Is ``path`` an annotated workbook (an .xlsx with the 明細 and 資料 sheets)?"""
+    path = Path(path)
+    if not path.is_file() or not zipfile.is_zipfile(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if "xl/workbook.xml" not in zf.namelist() or zf.getinfo("xl/workbook.xml").file_size > 1 << 20:
+                return False
+            text = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+    return f'name="{DATA_SHEET}"' in text and f'name="{DETAIL_SHEET}"' in text
+
+
+def _text(value: Any) -> str:
+    """A cell value as text (numbers without a spurious ``.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_annotated(path: str | Path) -> AnnotatedWorkbook:
+    """Read an annotated workbook written by `classify` (and perhaps edited by a reviewer).
+
+    Raises :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer
+    be matched to the 資料 rows (for example after sorting or deleting rows).
+    """
+    import openpyxl
+
+    path = Path(path)
+    label = str(path)
+    _guard(path)
+    data = path.read_bytes()
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise BudgetError.one("input-corrupt", f"無法開啟活頁簿：{exc.__class__.__name__}", "cannot open the workbook",
+                              file=label) from exc
+    try:
+        missing = [s for s in (DETAIL_SHEET, DATA_SHEET) if s not in wb.sheetnames]
+        if missing:
+            raise BudgetError.one(
+                "annotated-missing-sheet", f"不是附註工作簿：缺少工作表「{'、'.join(missing)}」",
+                "not an annotated workbook (missing sheets)", file=label,
+                hint="請指定 gender-budget classify 產出的 .性別預算.xlsx")
+        data_rows = _rows(wb[DATA_SHEET])
+        detail_rows = _rows(wb[DETAIL_SHEET])
+    finally:
+        wb.close()
+    problems: list[Problem] = []
+    lines, decisions = _read_data(data_rows, label, problems)
+    rows = _read_detail(detail_rows, lines, decisions, label, problems)
+    return AnnotatedWorkbook(label, hashlib.sha256(data).hexdigest(), rows, problems)
+
+
+def _rows(ws: Any) -> list[tuple[Any, ...]]:
+    ws.reset_dimensions()
+    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+
+def _read_data(rows: list[tuple[Any, ...]], label: str, problems: list[Problem]) -> tuple[list[LineItem], list[Decision]]:
+    if not rows:
+        raise BudgetError.one("annotated-no-data", "資料工作表是空的", "the data sheet is empty", file=label,
+                              sheet=DATA_SHEET)
+    header = [_text(v) for v in rows[0]]
+    index = {name: header.index(name) for name in DATA_COLUMNS if name in header}
+    missing = [name for name in ("description", "amount", "unit", "status") if name not in index]
+    if missing:
+        raise BudgetError.one("annotated-bad-data", f"資料工作表缺少欄位：{', '.join(missing)}",
+                              "the data sheet lacks columns", file=label, sheet=DATA_SHEET, row=1)
+    lines: list[LineItem] = []
+    decisions: list[Decision] = []
+    for number, raw in enumerate(rows[1:], start=2):
+        if not any(v not in (None, "") for v in raw):
+            break
+
+        def get(name: str) -> str:
+            i = index.get(name)
+            return _text(raw[i]) if i is not None and i < len(raw) else ""
+
+        amounts = {}
+        for name in ("amount", "share_percent", "gender_amount"):
+            try:
+                amounts[name] = parse_amount(get(name))[0]
+            except AmountError:
+                problems.append(Problem("annotated-bad-amount", f"資料工作表的 {name}「{get(name)}」無法解讀",
+                                        "unreadable amount in the data sheet", file=label, sheet=DATA_SHEET,
+                                        row=number, column=name))
+                amounts[name] = None
+        year_text = get("year")
+        line = LineItem(
+            description=get("description"), amount=amounts["amount"], unit=get("unit") or "元",
+            plan=get("plan"), branch=get("branch"), account=get("account"), account_code=get("account_code"),
+            agency=get("agency"), year=int(year_text) if year_text.isdigit() else None, file=get("file"),
+            sheet=get("sheet"), row=int(get("row")) if get("row").isdigit() else None,
+            kind=TOTAL if get("kind") == TOTAL else LINE,
+        )
+        status = get("status")
+        if status not in STATUSES:
+            problems.append(Problem("annotated-bad-status", f"資料工作表的判定「{status}」不認得",
+                                    "unknown status in the data sheet", file=label, sheet=DATA_SHEET, row=number,
+                                    column="status"))
+            status = "review"
+        decisions.append(Decision(status, category=get("category") or None, share_percent=amounts["share_percent"],
+                                  gender_amount=amounts["gender_amount"] or Decimal(0), rule=get("rule")))
+        lines.append(line)
+    return lines, decisions
+
+
+def _find_title(header: list[str], key: str) -> int | None:
+    """The column of an added column's title; the last one, since added columns follow the originals."""
+    title = TITLES[key]
+    hits = [i for i, h in enumerate(header) if h.strip() == title]
+    return hits[-1] if hits else None
+
+
+def _read_detail(rows: list[tuple[Any, ...]], lines: list[LineItem], decisions: list[Decision], label: str,
+                 problems: list[Problem]) -> list[AnnotatedRow]:
+    header = [_text(v) for v in rows[0]] if rows else []
+    col = {key: _find_title(header, key) for key in TITLES}
+    if col["review"] is None:
+        raise BudgetError.one("annotated-no-review-column", f"明細工作表第 1 列找不到「{TITLES['review']}」欄",
+                              "no review column on the detail sheet", file=label, sheet=DETAIL_SHEET, row=1)
+
+    def cell(raw: tuple[Any, ...], key: str) -> str:
+        i = col[key]
+        return _text(raw[i]).strip() if i is not None and i < len(raw) else ""
+
+    body = rows[1:]
+    order = _align(body, lines, cell, label)
+    out: list[AnnotatedRow] = []
+    for k, line in enumerate(lines):
+        out.append(AnnotatedRow(line, decisions[k], workbook=label, detail_row=None))
+    for position, raw in enumerate(body):
+        number = position + 2
+        k = order.get(position)
+        if k is None:
+            if cell(raw, "review"):
+                problems.append(Problem("annotated-review-without-line", "此列有覆核但找不到對應的資料列，未採用",
+                                        "a review entry on a row with no line", WARNING, file=label,
+                                        sheet=DETAIL_SHEET, row=number, column=TITLES["review"]))
+            continue
+        row = out[k]
+        row.detail_row = number
+        row.review = cell(raw, "review")
+        row.review_note = cell(raw, "review_note")
+        row.explanation = cell(raw, "evidence")
+        row.category_name = cell(raw, "category_name")
+        row.official_class = _class_number(cell(raw, "official_class"))
+    return out
+
+
+def _class_number(text: str) -> int | None:
+    for number, name in OFFICIAL_CLASSES.items():
+        if text in (str(number), name) or text.startswith(f"第{number}類"):
+            return number
+    return None
+
+
+def _align(body: list[tuple[Any, ...]], lines: list[LineItem], cell: Any, label: str) -> dict[int, int]:
+    """Which 資料 line each 明細 row shows: row for row, checked against the 來源 column.
+
+    When a reviewer sorted or deleted 明細 rows, rows are matched by their 來源 text instead; when
+    that cannot place them, the workbook is refused rather than misread.
+    """
+    sources = [cell(raw, "source") for raw in body]
+    expected = [line.source for line in lines]
+    positional = all(i >= len(sources) or not sources[i] or sources[i] == e for i, e in enumerate(expected))
+    if positional and len(body) >= len(lines) or not any(sources):
+        return {i: i for i in range(min(len(body), len(lines)))}
+    by_source: dict[str, int] = {}
+    duplicated: set[str] = set()
+    for k, e in enumerate(expected):
+        if e in by_source:
+            duplicated.add(e)
+        by_source[e] = k
+    order: dict[int, int] = {}
+    for i, s in enumerate(sources):
+        if not s:
+            continue
+        if s in duplicated or s not in by_source:
+            raise BudgetError.one(
+                "annotated-misaligned", f"明細第 {i + 2} 列的來源「{s}」對不上資料工作表（列被排序、刪除或修改過？）",
+                "the detail sheet's rows no longer match the data sheet", file=label, sheet=DETAIL_SHEET, row=i + 2,
+                hint="請勿排序或刪除明細的列；可用篩選。請以原始附註工作簿重新填寫覆核欄")
+        order[i] = by_source[s]
+    return order

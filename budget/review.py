@@ -1,0 +1,323 @@
+"""Reviewers' decisions: the 覆核 column's grammar, applying it to decisions, carrying it to next year.
+
+A 覆核 entry is one of::
+
+    gender-training            the category, at the category's share (100% unless the rules say less)
+    gender-training 40%        the category, 40 % of the line's amount
+    gender-training 24000      the category, 24000 in the line's unit (or ``24千元``, ``24,000元``)
+    none                       not gender budget (also 無, 不計, 不計入)
+
+A category may be written by its id or its exact name; full-width characters are folded. A malformed
+entry never stops a run: it becomes a :class:`~budget.problems.Problem` on its row and the line keeps
+the rules' decision.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from .models import EXCLUDED, MATCHED, TOTAL, UNMATCHED, Decision, LineItem
+from .money import AmountError, convert, format_amount, format_thousands, parse_amount, round_half_up, share_of
+from .normalize import fold
+from .problems import ERROR, WARNING, Problem
+from .rules import RuleSet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .annotated import AnnotatedRow
+
+#: The ``rule`` of a decision a reviewer made.
+REVIEWED_RULE = "reviewed"
+#: Flag put on a line whose carried-over review was made when its amount was different.
+FLAG_AMOUNT_CHANGED = "review-carried-amount-changed"
+
+NONE_WORDS = frozenset({"none", "無", "不計", "不計入", "非性別預算", "否"})
+
+_SHARE_RE = re.compile(r"^(?P<num>[-+]?\d+(?:\.\d+)?)\s*%$")
+
+
+class ReviewEntryError(ValueError):
+    """A 覆核 entry that cannot be applied; carries a problem code and zh-TW/English messages."""
+
+    def __init__(self, code: str, message: str, message_en: str = "", hint: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+        self.hint = hint
+
+    def problem(self, **where: Any) -> Problem:
+        """The error as a Problem at ``where`` (file, sheet, row, column)."""
+        return Problem(self.code, self.message, self.message_en, ERROR, hint=self.hint, **where)
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A reviewer's decision as parsed from the 覆核 column.
+
+    ``category`` is None for ``none``. At most one of ``share_percent`` and ``amount`` is set;
+    ``amount`` is in ``unit`` when the entry named a unit, else in the line's unit (``unit`` None).
+    """
+
+    text: str
+    category: str | None
+    share_percent: Decimal | None = None
+    amount: Decimal | None = None
+    unit: str | None = None
+
+    @property
+    def is_none(self) -> bool:
+        """True for ``none``: the line is not gender budget."""
+        return self.category is None
+
+
+def parse_override(text: object, rules: RuleSet) -> Override | None:
+    """Parse one 覆核 entry; None when the cell is blank. Raises :class:`ReviewEntryError`."""
+    if text is None:
+        return None
+    original = str(text).strip()
+    if not original:
+        return None
+    folded = unicodedata.normalize("NFKC", original).replace("％", "%").strip()
+    folded = re.sub(r"\s+", " ", folded)
+    if fold(folded) in NONE_WORDS:
+        return Override(original, None)
+    name, _, value = folded.partition(" ")
+    category = _find_category(name, rules)
+    if category is None:
+        # A category name may contain spaces: try the whole entry as a name before giving up.
+        whole = _find_category(folded, rules)
+        if whole is not None:
+            return Override(original, whole)
+        raise _unknown_category(name, rules)
+    value = value.strip()
+    if not value:
+        return Override(original, category)
+    share = _SHARE_RE.match(value.replace(" ", ""))
+    if share:
+        percent = Decimal(share.group("num"))
+        if percent > 100 or percent < 0:
+            raise ReviewEntryError(
+                "review-share-out-of-range", f"覆核「{original}」的比例 {format_amount(percent)}% 不在 0 到 100 之間",
+                "the share must be between 0 and 100 %")
+        return Override(original, category, share_percent=percent)
+    try:
+        amount, unit = parse_amount(value)
+    except AmountError:
+        raise ReviewEntryError(
+            "review-malformed", f"看不懂覆核「{original}」：類別代碼後應為比例（如 40%）或金額（如 24000）",
+            "after the category id write a share (40%) or an amount (24000)",
+            hint="格式：類別代碼、none、「類別代碼 40%」或「類別代碼 24000」") from None
+    if amount is None:
+        return Override(original, category)
+    if amount < 0:
+        raise ReviewEntryError("review-amount-negative", f"覆核「{original}」的金額不可為負數",
+                               "the reviewed amount must not be negative")
+    return Override(original, category, amount=amount, unit=unit)
+
+
+def _find_category(name: str, rules: RuleSet) -> str | None:
+    key = fold(name)
+    for c in rules.categories:
+        if fold(c.id) == key or fold(c.name) == key:
+            return c.id
+    return None
+
+
+def _unknown_category(name: str, rules: RuleSet) -> ReviewEntryError:
+    close = difflib.get_close_matches(name.lower(), rules.ids, n=3, cutoff=0.6)
+    hint = ("是不是：" + "、".join(close) + "？ " if close else "") + "可用：" + "、".join(rules.ids + ["none"])
+    return ReviewEntryError("review-unknown-category", f"覆核的類別代碼「{name}」不在規則檔中",
+                            "unknown category id in the review column", hint=hint)
+
+
+def decide(line: LineItem, decision: Decision, override: Override, rules: RuleSet, note: str = "") -> Decision:
+    """The decision a reviewer's ``override`` makes about ``line`` (``decision`` is the rules' one).
+
+    Raises :class:`ReviewEntryError` when it cannot apply: a subtotal row, a share or amount
+    without a readable line amount, an amount larger than the line's.
+    """
+    if line.kind == TOTAL or decision.status == EXCLUDED:
+        raise ReviewEntryError("review-on-total-row", f"合計/小計列不計入，覆核「{override.text}」未採用",
+                               "subtotal rows are never counted; the review was not applied")
+    reason = f"覆核決定：{override.text}" + (f"；覆核說明：{note}" if note else "")
+    if override.is_none:
+        return Decision(UNMATCHED, rule=REVIEWED_RULE, reasons=[reason], review=override.text,
+                        review_note=note, also_matched=[c for c in [decision.category] if c])
+    category = rules.category(override.category or "")
+    assert category is not None
+    evidence = decision.evidence if decision.category == category.id else []
+    if line.amount is None:
+        raise ReviewEntryError("review-no-amount", f"本行金額空白或無法讀取，無法依覆核「{override.text}」計算性別預算數",
+                               "the line has no readable amount")
+    if override.amount is not None:
+        amount = override.amount if override.unit is None else convert(override.amount, override.unit, line.unit)
+        if amount > abs(line.amount):
+            raise ReviewEntryError(
+                "review-amount-too-large",
+                f"覆核金額 {format_thousands(amount)} {line.unit} 大於本行金額 {format_thousands(line.amount)} {line.unit}",
+                "the reviewed amount is larger than the line's amount")
+        if line.amount < 0:
+            amount = -amount
+        share = (round_half_up(amount * 100 / line.amount, "0.01") if line.amount else Decimal(0))
+        gender = amount
+    else:
+        share = override.share_percent if override.share_percent is not None else Decimal(category.share_percent)
+        gender = share_of(line.amount, share, line.unit)
+    return Decision(MATCHED, category=category.id, share_percent=share, gender_amount=gender,
+                    rule=REVIEWED_RULE, evidence=list(evidence), reasons=[reason],
+                    also_matched=[c for c in [decision.category] if c and c != category.id],
+                    review=override.text, review_note=note)
+
+
+def apply_review(line: LineItem, decision: Decision, text: object, note: str, rules: RuleSet,
+                 **where: Any) -> tuple[Decision, Problem | None]:
+    """``decision`` with the 覆核 entry ``text`` applied; a malformed entry gives a Problem and
+    leaves ``decision`` as it is. ``where`` locates the entry (file, sheet, row, column)."""
+    try:
+        override = parse_override(text, rules)
+        if override is None:
+            return decision, None
+        return decide(line, decision, override, rules, note), None
+    except ReviewEntryError as exc:
+        return decision, exc.problem(**where)
+
+
+def apply_reviews(rows: Sequence["AnnotatedRow"], rules: RuleSet) -> tuple[list[Decision], list[Problem]]:
+    """The final decision of each row of an annotated workbook: the reviewer's where there is a
+    valid 覆核 entry, else the one the workbook records. Malformed entries come back as problems."""
+    decisions: list[Decision] = []
+    problems: list[Problem] = []
+    for row in rows:
+        decision, problem = apply_review(row.line, row.decision, row.review, row.review_note, rules,
+                                         **row.review_location())
+        decisions.append(decision)
+        if problem:
+            problems.append(problem)
+    return decisions, problems
+
+
+# --- matching lines across years ---------------------------------------------------------------
+
+def line_key(line: LineItem) -> tuple[str, str, str, str, str]:
+    """What makes two lines "the same line" across runs: normalised plan, branch, account, description."""
+    return (fold(line.plan), fold(line.branch), fold(line.account_code), fold(line.account), fold(line.description))
+
+
+def _amount_in_yuan(line: LineItem) -> Decimal | None:
+    return None if line.amount is None else convert(line.amount, line.unit, "元")
+
+
+def pair_lines(old: Sequence[LineItem], new: Sequence[LineItem]) -> list[tuple[int, int]]:
+    """Pairs ``(old index, new index)`` of the same line in two runs.
+
+    Subtotal rows are never paired. Lines with the same key are paired first where the amount is
+    also the same, then in order of appearance; what is left over has no counterpart.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for j, line in enumerate(new):
+        if line.kind != TOTAL:
+            groups.setdefault(line_key(line), []).append(j)
+    old_groups: dict[tuple, list[int]] = {}
+    for i, line in enumerate(old):
+        if line.kind != TOTAL:
+            old_groups.setdefault(line_key(line), []).append(i)
+    pairs: list[tuple[int, int]] = []
+    for key, olds in old_groups.items():
+        news = list(groups.get(key, ()))
+        if not news:
+            continue
+        left: list[int] = []
+        for i in olds:
+            amount = _amount_in_yuan(old[i])
+            same = next((j for j in news if _amount_in_yuan(new[j]) == amount), None)
+            if same is not None:
+                pairs.append((i, same))
+                news.remove(same)
+            else:
+                left.append(i)
+        pairs.extend(zip(left, news))
+    return sorted(pairs, key=lambda p: p[1])
+
+
+@dataclass
+class CarryOver:
+    """What carrying last run's reviewed decisions over to a new run did."""
+
+    decisions: list[Decision]
+    source: str = ""
+    reviewed: int = 0
+    carried: list[tuple[int, "AnnotatedRow"]] = field(default_factory=list)
+    amount_changed: list[int] = field(default_factory=list)
+    unplaced: list["AnnotatedRow"] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def log_lines(self) -> list[str]:
+        """zh-TW sentences for the 紀錄 sheet: how many were carried, which could not be placed."""
+        out = [f"沿用覆核決定：{self.source} 共 {self.reviewed} 筆已覆核，沿用 {len(self.carried)} 筆"
+               f"（其中 {len(self.amount_changed)} 筆金額已變動，已標示），無法對應 {len(self.unplaced)} 筆。"]
+        for row in self.unplaced:
+            out.append(f"無法對應：{row.where()}「{row.line.description}」覆核「{row.review}」"
+                       f"（今年無相同工作計畫、分支計畫、科目與說明的項目）")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "source": self.source, "reviewed": self.reviewed, "carried": len(self.carried),
+            "amount_changed": len(self.amount_changed),
+            "unplaced": [row.to_dict() for row in self.unplaced],
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def carry_reviews(lines: Sequence[LineItem], decisions: Sequence[Decision], reviewed: Iterable["AnnotatedRow"],
+                  rules: RuleSet, source: str = "") -> CarryOver:
+    """Carry every reviewed decision of a previous annotated workbook over to the same line now.
+
+    ``lines``/``decisions`` are the new run (decisions by the rules). A reviewed row is carried to
+    the line with the same :func:`line_key`; where its amount changed the decision is re-applied to
+    the new amount and the line is flagged. Rows with no counterpart, and entries that are malformed
+    or no longer apply, are reported; the line then keeps the rules' decision.
+    """
+    rows = [r for r in reviewed if str(r.review or "").strip()]
+    result = CarryOver(decisions=list(decisions), source=source, reviewed=len(rows))
+    pairs = pair_lines([r.line for r in rows], lines)
+    placed = {i for i, _ in pairs}
+    result.unplaced = [r for i, r in enumerate(rows) if i not in placed]
+    for i, j in pairs:
+        row, line = rows[i], lines[j]
+        where = {"file": line.file or None, "sheet": line.sheet or None, "row": line.row}
+        decision, problem = apply_review(line, decisions[j], row.review, row.review_note, rules, **where)
+        if problem is not None:
+            result.problems.append(replace(
+                problem, message=f"沿用 {row.where()} 的覆核失敗：{problem.message}",
+                message_en=f"carrying the review failed: {problem.message_en}"))
+            continue
+        before, after = _amount_in_yuan(row.line), _amount_in_yuan(line)
+        carried_from = f"沿用 {row.where()} 的覆核決定「{row.review}」"
+        decision.reasons.insert(0, carried_from)
+        if before != after:
+            decision.reasons.append(
+                f"金額已變動：原 {format_thousands(row.line.amount)} {row.line.unit}，今 {format_thousands(line.amount)} {line.unit}，請確認覆核仍適用")
+            if FLAG_AMOUNT_CHANGED not in line.flags:
+                line.flags.append(FLAG_AMOUNT_CHANGED)
+            result.amount_changed.append(j)
+            result.problems.append(Problem(
+                FLAG_AMOUNT_CHANGED,
+                f"沿用覆核決定「{row.review}」，但金額由 {format_thousands(row.line.amount)} {row.line.unit} "
+                f"變為 {format_thousands(line.amount)} {line.unit}，請確認",
+                "a reviewed decision was carried over but the amount changed", WARNING, **where))
+        result.decisions[j] = decision
+        result.carried.append((j, row))
+    for row in result.unplaced:
+        result.problems.append(Problem(
+            "review-not-placed",
+            f"{row.where()} 的覆核決定「{row.review}」找不到今年相同的項目（{row.line.description}），未沿用",
+            "a reviewed decision has no matching line this year", WARNING, file=row.workbook or None,
+            sheet=row.detail_sheet, row=row.detail_row))
+    return result

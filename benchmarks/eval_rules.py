@@ -1,0 +1,172 @@
+"""Evaluate a rules file on real budget lines: what each category matches or sends to review, and why.
+
+Usage:
+    python benchmarks/eval_rules.py /work/shared/data [--rules rules/default.toml]
+        [--category ID] [--near-misses] [--json]
+
+Reads every ``*.csv`` in the folder (columns id, source, year, agency, plan, branch, account,
+description, amount, unit, …, row_type), skips rows whose ``row_type`` is not ``line``, classifies
+each line and prints, per category, the lines matched and sent to review with the evidence, then the
+counts. The lines are unlabelled: the output is for a person to judge precision, line by line.
+``--near-misses`` also lists unmatched lines that contain gender-related words, to look for misses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+from budget.check import make_line
+from budget.engine import Classifier
+from budget.models import LineItem, Decision
+from budget.money import format_amount
+from budget.problems import BudgetError
+from budget.rules import load_rules
+
+# Words worth a second look when a line matched nothing (possible false negatives).
+NEAR_MISS_WORDS = ("性別", "婦", "女", "育嬰", "托", "哺", "乳", "孕", "產假", "生育", "家暴", "騷擾", "性侵",
+                   "新住民", "新移民", "單親", "特殊境遇", "多元", "友善", "代理", "幼兒", "兒童", "親子")
+
+
+def read_lines(folder: Path) -> tuple[list[tuple[dict[str, str], LineItem]], list[str]]:
+    """Every ``line`` row of every CSV in ``folder`` as (raw row, LineItem); plus problems met."""
+    rows: list[tuple[dict[str, str], LineItem]] = []
+    problems: list[str] = []
+    paths = sorted(folder.glob("*.csv")) if folder.is_dir() else [folder]
+    for path in paths:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for number, row in enumerate(csv.DictReader(fh), start=2):
+                if (row.get("row_type") or "line") != "line":
+                    continue
+                try:
+                    year = int(row["year"]) if (row.get("year") or "").strip().isdigit() else None
+                    line = make_line(row.get("description") or "", account=row.get("account") or "",
+                                     amount=row.get("amount") or None, unit=row.get("unit") or None,
+                                     plan=row.get("plan") or "", branch=row.get("branch") or "", year=year,
+                                     rules=RULES, where={"file": path.name, "row": number})
+                except BudgetError as exc:
+                    problems.extend(str(p) for p in exc.problems)
+                    continue
+                line.agency = row.get("agency") or ""
+                rows.append((row, line))
+    return rows, problems
+
+
+def describe(row: dict[str, str], line: LineItem, d: Decision) -> dict[str, object]:
+    """One classified line as plain data."""
+    return {
+        "id": row.get("id", ""), "agency": line.agency, "plan": line.plan, "branch": line.branch,
+        "account": f"{line.account_code} {line.account}".strip(), "description": line.description,
+        "amount": format_amount(line.amount) if line.amount is not None else None, "unit": line.unit,
+        "status": d.status, "category": d.category, "gender_amount": format_amount(d.gender_amount),
+        "also_matched": d.also_matched, "explanation": d.explain(),
+        "subitems": [f"{s.marker} {format_amount(s.amount) if s.amount is not None else '?'} → "
+                     f"{'、'.join(s.categories) or '-'}" for s in d.subitems if s.categories],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    global RULES
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="folder of CSV files (or one CSV file)")
+    parser.add_argument("--rules", "-r", type=Path, default=None, help="rules file (default: bundled)")
+    parser.add_argument("--category", "-c", action="append", default=[], help="only show these category ids")
+    parser.add_argument("--near-misses", action="store_true",
+                        help="also list unmatched lines containing gender-related words")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--width", type=int, default=160, help="cut descriptions to this many characters")
+    args = parser.parse_args(argv)
+
+    try:
+        RULES = load_rules(args.rules)
+    except BudgetError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        return 2
+    if not args.data.exists():
+        print(f"找不到資料：{args.data}", file=sys.stderr)
+        return 2
+    rows, problems = read_lines(args.data)
+    classifier = Classifier(RULES)
+
+    by_category: dict[str, list[dict[str, object]]] = defaultdict(list)
+    near: list[dict[str, object]] = []
+    status_counts: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    gender_sum: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for row, line in rows:
+        d = classifier.classify(line)
+        status_counts[d.status] += 1
+        item = describe(row, line, d)
+        if d.status in ("matched", "review"):
+            key = d.category or "(ambiguous)"
+            by_category[key].append(item)
+            counts[key][d.status] += 1
+            gender_sum[(key, d.status, line.unit)] += d.gender_amount
+        elif args.near_misses and any(w in line.description for w in NEAR_MISS_WORDS):
+            near.append(item)
+
+    order = [c.id for c in RULES.categories] + ["(ambiguous)"]
+    shown = [c for c in order if not args.category or c in args.category]
+    if args.json:
+        json.dump({
+            "rules": RULES.name, "lines": len(rows), "status": dict(status_counts),
+            "categories": {c: {"matched": counts[c]["matched"], "review": counts[c]["review"],
+                               "lines": by_category[c]} for c in shown},
+            "near_misses": near, "problems": problems,
+        }, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+
+    def cut(text: str) -> str:
+        return text if len(text) <= args.width else text[: args.width] + "…"
+
+    print(f"規則檔 rules: {RULES.name}")
+    print(f"資料 data: {args.data}（{len(rows)} 筆明細 line items）")
+    for cid in shown:
+        items = by_category.get(cid, [])
+        if not items:
+            continue
+        cat = RULES.category(cid)
+        title = f"{cid} {cat.name}" if cat else cid
+        print(f"\n=== {title}：符合 {counts[cid]['matched']}，待覆核 {counts[cid]['review']} ===")
+        for it in sorted(items, key=lambda i: (i["status"], i["id"])):
+            mark = "✔ 符合 " if it["status"] == "matched" else "? 覆核 "
+            print(f"{mark}{it['id']} {it['agency']} | {it['account']} | {it['amount']} {it['unit']}"
+                  f" → 性別預算數 {it['gender_amount']}")
+            print(f"    說明：{cut(str(it['description']))}")
+            print(f"    依據：{cut(str(it['explanation']))}")
+            if it["subitems"]:
+                print(f"    子項：{'；'.join(it['subitems'])}")
+            if it["also_matched"]:
+                print(f"    也符合：{'、'.join(it['also_matched'])}")
+    if args.near_misses:
+        print(f"\n=== 未符合但含性別相關字詞（可能漏列）near misses：{len(near)} ===")
+        for it in near:
+            print(f"  {it['id']} | {it['account']} | {it['amount']} {it['unit']} | {cut(str(it['description']))}")
+
+    print("\n=== 統計 counts ===")
+    print(f"{'類別 category':40} {'符合':>6} {'覆核':>6}  建議性別預算數（依單位）")
+    for cid in order:
+        if not counts[cid]:
+            continue
+        sums = "；".join(f"{s}:{format_amount(v)}{u}" for (c, s, u), v in sorted(gender_sum.items()) if c == cid)
+        print(f"{cid:40} {counts[cid]['matched']:>6} {counts[cid]['review']:>6}  {sums}")
+    zero = [c.id for c in RULES.categories if not counts[c.id]]
+    if zero:
+        print(f"無任何明細的類別 none found: {'、'.join(zero)}")
+    print("判定 status: " + "，".join(f"{k} {v}" for k, v in sorted(status_counts.items())))
+    for p in problems:
+        print(f"讀取問題 problem: {p}", file=sys.stderr)
+    return 0
+
+
+RULES = None  # set by main(); make_line needs the rules for the default unit
+
+if __name__ == "__main__":
+    raise SystemExit(main())

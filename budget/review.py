@@ -292,8 +292,17 @@ def carry_reviews(lines: Sequence[LineItem], decisions: Sequence[Decision], revi
     for i, j in pairs:
         row, line = rows[i], lines[j]
         where = {"file": line.file or None, "sheet": line.sheet or None, "row": line.row}
-        decision, problem = apply_review(line, decisions[j], row.review, row.review_note, rules, **where)
-        if problem is not None:
+        try:
+            override = parse_override(row.review, rules)
+            assert override is not None
+            if override.amount is not None and override.unit is None:
+                # An amount was written in the unit of last run's line, which may differ now.
+                override = replace(override, unit=row.line.unit)
+                if row.line.unit != line.unit:  # say the unit, so the entry still means the same next year
+                    override = replace(override, text=f"{override.category} {format_amount(override.amount)}{row.line.unit}")
+            decision = decide(line, decisions[j], override, rules, row.review_note)
+        except ReviewEntryError as exc:
+            problem = exc.problem(**where)
             result.problems.append(replace(
                 problem, message=f"沿用 {row.where()} 的覆核失敗：{problem.message}",
                 message_en=f"carrying the review failed: {problem.message_en}"))

@@ -1,0 +1,574 @@
+"""The annual gender budget report's figures: items, totals by class/category/account, year-over-year changes.
+
+All sums are exact Decimal in 元; amounts are converted to the report's unit and rounded half up
+only for display, with a note wherever the rounded rows do not add up to the rounded total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+from .layout import OFFICIAL_CLASSES
+from .models import EXCLUDED, MATCHED, REVIEW, TOTAL, Decision, LineItem
+from .money import UNITS, convert, format_amount, format_thousands, round_half_up
+from .normalize import fold
+from .problems import WARNING, BudgetError, Problem
+from .rules import REPORT_COLUMN_KEYS, ReportSettings, RuleSet
+
+#: Default zh-TW titles of the report columns; ``{unit}`` becomes the report's unit.
+COLUMN_TITLES: dict[str, str] = {
+    "class": "類別",
+    "category": "類別代碼",
+    "category_name": "性別預算項目",
+    "plan": "工作計畫",
+    "branch": "分支計畫",
+    "plan_branch": "工作計畫／分支計畫",
+    "accounts": "預算科目（用途別）",
+    "amount": "性別預算數（{unit}）",
+    "plan_budget": "工作計畫預算數（{unit}）",
+    "plan_share": "占工作計畫預算比率（%）",
+    "estimate": "計算方式",
+    "goal": "性別目標",
+    "basis": "依據",
+    "evidence": "判定依據／說明",
+    "descriptions": "預算說明",
+    "lines": "明細筆數",
+    "review_note": "覆核說明",
+}
+assert set(COLUMN_TITLES) == set(REPORT_COLUMN_KEYS)
+
+#: The columns of 性別預算編列情形表 when the rules file's ``[report]`` table names none.
+DEFAULT_COLUMNS: tuple[str, ...] = (
+    "class", "category_name", "plan_branch", "accounts", "amount", "plan_share", "goal", "evidence",
+)
+#: Columns holding amounts in the report's unit, percentages, and counts (the rest are text).
+AMOUNT_COLUMNS = frozenset({"amount", "plan_budget"})
+PERCENT_COLUMNS = frozenset({"plan_share"})
+COUNT_COLUMNS = frozenset({"lines"})
+
+PERCENT_QUANTUM = Decimal("0.01")
+UNCLASSIFIED = 0  # class of a category the rules file no longer knows and the workbook did not say
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    """A column of 性別預算編列情形表 as it will be written."""
+
+    key: str
+    title: str
+
+
+def report_columns(settings: ReportSettings, unit: str) -> list[ReportColumn]:
+    """The report's columns: the rules file's ``[report] columns`` or :data:`DEFAULT_COLUMNS`."""
+    chosen = [(c.key, c.title) for c in settings.columns] or [(k, "") for k in DEFAULT_COLUMNS]
+    return [ReportColumn(key, (title or COLUMN_TITLES[key]).replace("{unit}", unit)) for key, title in chosen]
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+@dataclass
+class YearInput:
+    """One input of the report: all lines of one year, with their final decisions."""
+
+    path: str
+    kind: str  # "annotated" | "export"
+    year: int
+    lines: list[LineItem]
+    decisions: list[Decision]
+    explanations: list[str]
+    class_hint: dict[str, int] = field(default_factory=dict)  # category -> class, from the workbook
+    name_hint: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def load_inputs(paths: Sequence[str | Path], rules: RuleSet, years: Sequence[int] = ()) -> list[YearInput]:
+    """Read each input (annotated workbook or raw export), apply reviews, and fix its year.
+
+    ``years`` given on the command line apply to the inputs in order and win over the data. Two
+    inputs of the same year, or an input whose year cannot be found, raise :class:`BudgetError`.
+    """
+    inputs: list[YearInput] = []
+    for i, path in enumerate(paths):
+        forced = years[i] if i < len(years) else None
+        inputs.append(load_input(path, rules, forced))
+    seen: dict[int, str] = {}
+    problems = []
+    for item in inputs:
+        if item.year in seen:
+            problems.append(Problem("report-duplicate-year",
+                                    f"兩個輸入都是 {item.year} 年度：{seen[item.year]} 與 {item.path}",
+                                    "two inputs claim the same year", file=item.path,
+                                    hint="每個年度只給一個檔案；年度判斷錯誤時以 --year 指定（依輸入順序）"))
+        seen.setdefault(item.year, item.path)
+    if problems:
+        raise BudgetError(problems)
+    return inputs
+
+
+def load_input(path: str | Path, rules: RuleSet, year: int | None = None) -> YearInput:
+    """One report input: an annotated workbook (reviews applied) or a raw export (classified now)."""
+    from .annotated import is_annotated
+
+    if is_annotated(path):
+        return _load_annotated(path, rules, year)
+    return _load_export(path, rules, year)
+
+
+def _load_annotated(path: str | Path, rules: RuleSet, year: int | None) -> YearInput:
+    from .annotated import read_annotated
+    from .review import apply_reviews
+
+    book = read_annotated(path)
+    decisions, problems = apply_reviews(book.rows, rules)
+    explanations = []
+    class_hint: dict[str, int] = {}
+    name_hint: dict[str, str] = {}
+    for row, decision in zip(book.rows, decisions):
+        if decision.review:
+            explanations.append(decision.review_note or f"覆核決定：{decision.review}")
+        else:
+            explanations.append(row.explanation)
+        if row.decision.category and row.official_class:
+            class_hint.setdefault(row.decision.category, row.official_class)
+        if row.decision.category and row.category_name:
+            name_hint.setdefault(row.decision.category, row.category_name)
+    found = year if year is not None else _year_of(book.lines, str(path), [])
+    return YearInput(str(path), "annotated", found, book.lines, decisions, explanations, class_hint, name_hint,
+                     book.problems + problems)
+
+
+def _load_export(path: str | Path, rules: RuleSet, year: int | None) -> YearInput:
+    from .engine import Classifier
+    from .read import read_exports
+
+    result = read_exports([path], mapping=dict(rules.columns) or None, default_unit=rules.unit)
+    classifier = Classifier(rules)
+    decisions = [classifier.classify(line) for line in result.lines]
+    title_years = [s.year for src in result.sources for s in src.sheets if getattr(s, "year", None)]
+    found = year if year is not None else _year_of(result.lines, str(path), title_years)
+    return YearInput(str(path), "export", found, list(result.lines), decisions,
+                     [d.explain() for d in decisions], problems=list(result.problems))
+
+
+def _year_of(lines: Sequence[LineItem], label: str, title_years: Sequence[int]) -> int:
+    found = sorted({line.year for line in lines if line.year is not None} | set(title_years))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise BudgetError.one("report-no-year", "找不到年度（年度欄或標題列），無法編入報告",
+                              "no year found in the data", file=label, hint="請以 --year 指定民國年度，例如 --year 116")
+    raise BudgetError.one("report-several-years", f"同一個輸入含多個年度：{'、'.join(map(str, found))}",
+                          "one input holds several years", file=label,
+                          hint="每個年度請分開成一個檔案，或以 --year 指定")
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+@dataclass
+class ReportItem:
+    """One gender budget item: a category within one 工作計畫/分支計畫, in one year (amounts in 元)."""
+
+    year: int
+    official_class: int
+    category: str
+    category_name: str
+    plan: str
+    branch: str
+    amount: Decimal = Decimal(0)
+    plan_budget: Decimal = Decimal(0)
+    accounts: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    estimates: list[str] = field(default_factory=list)
+    review_notes: list[str] = field(default_factory=list)
+    goal: str = ""
+    basis: str = ""
+    lines: int = 0
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes it the same item in another year: category, plan, branch."""
+        return (self.category, fold(self.plan), fold(self.branch))
+
+    @property
+    def plan_share(self) -> Decimal | None:
+        """The item's share of its 工作計畫's budget in percent (2 decimals), None when the plan has none."""
+        if not self.plan_budget:
+            return None
+        return round_half_up(self.amount * 100 / self.plan_budget, PERCENT_QUANTUM)
+
+
+@dataclass
+class YearFigures:
+    """One year's figures, exact in 元."""
+
+    year: int
+    source: str
+    lines: int = 0
+    budget_total: Decimal = Decimal(0)
+    gender_total: Decimal = Decimal(0)
+    by_class: dict[int, Decimal] = field(default_factory=dict)
+    by_category: dict[str, Decimal] = field(default_factory=dict)
+    by_account: dict[str, Decimal] = field(default_factory=dict)
+    pending_lines: int = 0
+    pending_amount: Decimal = Decimal(0)
+    items: list[ReportItem] = field(default_factory=list)
+
+    @property
+    def share(self) -> Decimal | None:
+        """Gender budget as a percentage of the whole budget (2 decimals)."""
+        if not self.budget_total:
+            return None
+        return round_half_up(self.gender_total * 100 / self.budget_total, PERCENT_QUANTUM)
+
+
+@dataclass
+class Note:
+    """A note under a table: where rounded rows do not add up, lines still awaiting review…"""
+
+    year: int | None
+    scope: str
+    message: str
+    rows_sum: Decimal | None = None
+    total: Decimal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"year": None if self.year is None else str(self.year), "scope": self.scope,
+                               "message": self.message}
+        if self.rows_sum is not None and self.total is not None:
+            out.update(rows_sum=format_amount(self.rows_sum), total=format_amount(self.total),
+                       difference=format_amount(self.total - self.rows_sum))
+        return out
+
+
+@dataclass
+class Change:
+    """A year-over-year change of a class, a category, the total, or an item that appeared/disappeared."""
+
+    level: str  # total | class | category | item
+    key: str
+    name: str
+    from_year: int
+    to_year: int
+    before: Decimal  # 元, exact
+    after: Decimal
+
+    @property
+    def status(self) -> str:
+        if not self.before and self.after:
+            return "new"
+        if self.before and not self.after:
+            return "disappeared"
+        return "increased" if self.after > self.before else "decreased" if self.after < self.before else "unchanged"
+
+    @property
+    def percent(self) -> Decimal | None:
+        """The change in percent of the earlier year (from exact amounts, 2 decimals)."""
+        if not self.before:
+            return None
+        return round_half_up((self.after - self.before) * 100 / abs(self.before), PERCENT_QUANTUM)
+
+
+@dataclass
+class Report:
+    """The whole report: figures of every year, the report year's items, changes and notes."""
+
+    unit: str
+    agency: str
+    report_year: int
+    years: list[YearFigures]  # ascending by year
+    columns: list[ReportColumn]
+    categories: dict[str, tuple[str, int, str, str]]  # id -> (name, class, goal, basis)
+    changes: list[Change] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+    def in_unit(self, yuan: Decimal) -> Decimal:
+        """An exact amount in 元 expressed in the report's unit, rounded half up to a whole unit."""
+        return round_half_up(convert(yuan, "元", self.unit))
+
+    def exact_in_unit(self, yuan: Decimal) -> Decimal:
+        return convert(yuan, "元", self.unit)
+
+    def year(self, year: int) -> YearFigures:
+        return next(y for y in self.years if y.year == year)
+
+    @property
+    def main(self) -> YearFigures:
+        """The report year's figures."""
+        return self.year(self.report_year)
+
+    def items_by_class(self) -> list[tuple[int, list[ReportItem]]]:
+        """The report year's items grouped by official class (1..5), classes without items left out."""
+        groups: dict[int, list[ReportItem]] = {}
+        for item in self.main.items:
+            groups.setdefault(item.official_class, []).append(item)
+        return sorted(groups.items())
+
+    def class_name(self, number: int) -> str:
+        return OFFICIAL_CLASSES.get(number, "未分類")
+
+    def category_name(self, category: str) -> str:
+        return self.categories.get(category, (category, UNCLASSIFIED, "", ""))[0]
+
+    def pending(self) -> int:
+        """Lines of any year still awaiting review (not counted)."""
+        return sum(y.pending_lines for y in self.years)
+
+    def column_value(self, item: ReportItem, key: str) -> Any:
+        """The value of one report column for ``item``: Decimal for amounts/percentages, int, or text."""
+        if key == "class":
+            return self.class_name(item.official_class)
+        if key == "category":
+            return item.category
+        if key == "category_name":
+            return item.category_name
+        if key == "plan":
+            return item.plan
+        if key == "branch":
+            return item.branch
+        if key == "plan_branch":
+            return "／".join(p for p in (item.plan, item.branch) if p)
+        if key == "accounts":
+            return "、".join(item.accounts)
+        if key == "amount":
+            return self.in_unit(item.amount)
+        if key == "plan_budget":
+            return self.in_unit(item.plan_budget)
+        if key == "plan_share":
+            return item.plan_share
+        if key == "estimate":
+            return "；".join(item.estimates)
+        if key == "goal":
+            return item.goal
+        if key == "basis":
+            return item.basis
+        if key == "evidence":
+            return "；".join(item.evidence)
+        if key == "descriptions":
+            return "\n".join(item.descriptions)
+        if key == "lines":
+            return item.lines
+        if key == "review_note":
+            return "；".join(item.review_notes)
+        raise KeyError(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report's figures as JSON-ready data (amounts as decimal strings in the report's unit)."""
+        fmt = lambda yuan: format_amount(self.in_unit(yuan))  # noqa: E731
+        years = {}
+        for y in self.years:
+            years[str(y.year)] = {
+                "source": y.source,
+                "lines": y.lines,
+                "budget_total": fmt(y.budget_total),
+                "gender_total": fmt(y.gender_total),
+                "gender_share_percent": None if y.share is None else format_amount(y.share),
+                "by_category": {k: fmt(v) for k, v in y.by_category.items()},
+                "by_class": {str(k): fmt(v) for k, v in sorted(y.by_class.items())},
+                "by_account": {k: fmt(v) for k, v in y.by_account.items()},
+                "pending_review": {"lines": y.pending_lines, "amount": fmt(y.pending_amount)},
+            }
+        items = []
+        for item in self.main.items:
+            items.append({
+                "year": str(item.year), "class": item.official_class, "class_name": self.class_name(item.official_class),
+                "category": item.category, "category_name": item.category_name, "plan": item.plan,
+                "branch": item.branch, "accounts": list(item.accounts), "amount": fmt(item.amount),
+                "amount_exact": format_amount(self.exact_in_unit(item.amount)),
+                "plan_budget": fmt(item.plan_budget),
+                "plan_share_percent": None if item.plan_share is None else format_amount(item.plan_share),
+                "estimate": "；".join(item.estimates), "goal": item.goal, "basis": item.basis,
+                "evidence": list(item.evidence), "descriptions": list(item.descriptions), "lines": item.lines,
+                "review_notes": list(item.review_notes),
+            })
+        changes = []
+        for c in self.changes:
+            changes.append({
+                "level": c.level, "key": c.key, "name": c.name, "from_year": str(c.from_year),
+                "to_year": str(c.to_year), "from": fmt(c.before), "to": fmt(c.after),
+                "change": format_amount(self.in_unit(c.after) - self.in_unit(c.before)),
+                "change_percent": None if c.percent is None else format_amount(c.percent), "status": c.status,
+            })
+        return {
+            "unit": self.unit, "agency": self.agency, "report_year": str(self.report_year),
+            "years": years, "items": items, "changes": changes,
+            "columns": [{"key": c.key, "title": c.title} for c in self.columns],
+            "notes": [n.to_dict() for n in self.notes],
+            "problems": [p.to_dict() for p in self.problems],
+            "sources": self.sources,
+        }
+
+
+def account_label(line: LineItem) -> str:
+    """``2036 按日按件計資酬金`` (code and name as far as known)."""
+    return " ".join(p for p in (line.account_code, line.account) if p) or "（未列科目）"
+
+
+def estimate_of(line: LineItem, decision: Decision) -> str:
+    """How the line's gender amount was estimated, in words."""
+    if decision.review:
+        return f"覆核：{decision.review}"
+    if decision.subitems and any(s.categories for s in decision.subitems):
+        return "依子項所列金額"
+    if decision.share_percent is None or decision.share_percent == 100:
+        return "全額計入"
+    return f"依比例 {format_amount(decision.share_percent)}%"
+
+
+def build_report(inputs: Sequence[YearInput], rules: RuleSet, *, unit: str | None = None,
+                 agency: str | None = None) -> Report:
+    """Compute the report from inputs whose years differ; the first input's year is the report year."""
+    if not inputs:
+        raise BudgetError.one("usage", "請至少給一個輸入檔", "give at least one input")
+    unit = unit or rules.report.unit
+    if unit not in UNITS:
+        raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
+    categories = {c.id: (c.name, c.official_class, c.goal, c.basis) for c in rules.categories}
+    problems: list[Problem] = []
+    for inp in inputs:
+        problems.extend(inp.problems)
+        for cat in {d.category for d in inp.decisions if d.status == MATCHED and d.category} - set(categories):
+            klass = inp.class_hint.get(cat, UNCLASSIFIED)
+            categories[cat] = (inp.name_hint.get(cat, cat), klass, "", "")
+            problems.append(Problem("report-unknown-category",
+                                    f"類別代碼「{cat}」不在規則檔中，以工作簿所載名稱與分類列入",
+                                    "category not in the rules file", WARNING, file=inp.path))
+    figures = sorted((_figures(inp, categories) for inp in inputs), key=lambda f: f.year)
+    agencies = sorted({line.agency for inp in inputs for line in inp.lines if line.agency})
+    report = Report(
+        unit=unit,
+        agency=agency or rules.report.agency or (agencies[0] if len(agencies) == 1 else ""),
+        report_year=inputs[0].year, years=figures, columns=report_columns(rules.report, unit),
+        categories=categories, problems=problems,
+        sources=[{"path": inp.path, "kind": inp.kind, "year": str(inp.year), "lines": len(inp.lines)}
+                 for inp in inputs],
+    )
+    report.changes = _changes(report)
+    report.notes = _notes(report)
+    return report
+
+
+def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]]) -> YearFigures:
+    fig = YearFigures(inp.year, inp.path)
+    order = {cid: i for i, cid in enumerate(categories)}
+    plan_budget: dict[str, Decimal] = {}
+    items: dict[tuple[str, str, str], ReportItem] = {}
+    for line, decision, explanation in zip(inp.lines, inp.decisions, inp.explanations):
+        if line.kind == TOTAL or decision.status == EXCLUDED or line.amount is None:
+            continue
+        fig.lines += 1
+        amount = convert(line.amount, line.unit, "元")
+        fig.budget_total += amount
+        plan_budget[fold(line.plan)] = plan_budget.get(fold(line.plan), Decimal(0)) + amount
+        if decision.status == REVIEW:
+            fig.pending_lines += 1
+            fig.pending_amount += convert(decision.gender_amount, line.unit, "元")
+            continue
+        if decision.status != MATCHED or not decision.category:
+            continue
+        gender = convert(decision.gender_amount, line.unit, "元")
+        name, klass, goal, basis = categories[decision.category]
+        fig.gender_total += gender
+        fig.by_class[klass] = fig.by_class.get(klass, Decimal(0)) + gender
+        fig.by_category[decision.category] = fig.by_category.get(decision.category, Decimal(0)) + gender
+        label = account_label(line)
+        fig.by_account[label] = fig.by_account.get(label, Decimal(0)) + gender
+        key = (decision.category, fold(line.plan), fold(line.branch))
+        item = items.get(key)
+        if item is None:
+            item = items[key] = ReportItem(inp.year, klass, decision.category, name, line.plan, line.branch,
+                                           goal=goal, basis=basis)
+        item.amount += gender
+        item.lines += 1
+        _add(item.accounts, label)
+        _add(item.descriptions, line.description)
+        _add(item.evidence, explanation)
+        _add(item.estimates, estimate_of(line, decision))
+        if decision.review_note:
+            _add(item.review_notes, decision.review_note)
+    for item in items.values():
+        item.plan_budget = plan_budget.get(fold(item.plan), Decimal(0))
+    fig.items = sorted(items.values(), key=lambda i: (i.official_class, order.get(i.category, len(order)),
+                                                      fold(i.plan), fold(i.branch)))
+    fig.by_category = dict(sorted(fig.by_category.items(), key=lambda kv: order.get(kv[0], len(order))))
+    fig.by_account = dict(sorted(fig.by_account.items()))
+    return fig
+
+
+def _add(values: list[str], value: str) -> None:
+    if value and value not in values:
+        values.append(value)
+
+
+def _changes(report: Report) -> list[Change]:
+    changes: list[Change] = []
+    for before, after in zip(report.years, report.years[1:]):
+        a, b = before.year, after.year
+        changes.append(Change("total", "gender_total", "性別預算合計", a, b, before.gender_total, after.gender_total))
+        for klass in sorted(set(before.by_class) | set(after.by_class)):
+            changes.append(Change("class", str(klass), report.class_name(klass), a, b,
+                                  before.by_class.get(klass, Decimal(0)), after.by_class.get(klass, Decimal(0))))
+        ids = list(dict.fromkeys([*report.categories, *before.by_category, *after.by_category]))
+        for cid in ids:
+            if cid in before.by_category or cid in after.by_category:
+                changes.append(Change("category", cid, report.category_name(cid), a, b,
+                                      before.by_category.get(cid, Decimal(0)), after.by_category.get(cid, Decimal(0))))
+        old = {i.key: i for i in before.items}
+        new = {i.key: i for i in after.items}
+        for key, item in new.items():
+            if key not in old:
+                changes.append(Change("item", _item_key(item), _item_name(item), a, b, Decimal(0), item.amount))
+        for key, item in old.items():
+            if key not in new:
+                changes.append(Change("item", _item_key(item), _item_name(item), a, b, item.amount, Decimal(0)))
+    return changes
+
+
+def _item_key(item: ReportItem) -> str:
+    return " / ".join((item.category, item.plan, item.branch))
+
+
+def _item_name(item: ReportItem) -> str:
+    return "／".join(p for p in (item.category_name, item.plan, item.branch) if p)
+
+
+def _rounding_note(report: Report, year: int, scope: str, parts: Sequence[Decimal], total: Decimal) -> Note | None:
+    rows = sum((report.in_unit(p) for p in parts), Decimal(0))
+    rounded = report.in_unit(total)
+    if rows == rounded:
+        return None
+    unit = report.unit
+    return Note(year, scope,
+                f"{year} 年度{scope}：各列四捨五入後加總為 {format_thousands(rows)} {unit}，"
+                f"合計（以未四捨五入金額計算後四捨五入）為 {format_thousands(rounded)} {unit}，"
+                f"相差 {format_thousands(rounded - rows)} {unit}，係四捨五入所致。",
+                rows, rounded)
+
+
+def _notes(report: Report) -> list[Note]:
+    notes: list[Note] = []
+    main = report.main
+    for klass, items in report.items_by_class():
+        note = _rounding_note(report, main.year, f"編列情形表 {report.class_name(klass)}", [i.amount for i in items],
+                              main.by_class.get(klass, Decimal(0)))
+        if note:
+            notes.append(note)
+    note = _rounding_note(report, main.year, "編列情形表 總計", [i.amount for i in main.items], main.gender_total)
+    if note:
+        notes.append(note)
+    for y in report.years:
+        for scope, parts in (("依類別統計", y.by_class.values()), ("依項目統計", y.by_category.values()),
+                             ("依用途別統計", y.by_account.values())):
+            note = _rounding_note(report, y.year, scope, list(parts), y.gender_total)
+            if note:
+                notes.append(note)
+        if y.pending_lines:
+            notes.append(Note(y.year, "待覆核",
+                              f"{y.year} 年度尚有 {y.pending_lines} 筆待覆核，建議金額 "
+                              f"{format_thousands(report.in_unit(y.pending_amount))} {report.unit} 未計入性別預算。"))
+    return notes

@@ -26,14 +26,14 @@ from budget.engine import Classifier
 from budget.models import LineItem, Decision
 from budget.money import format_amount
 from budget.problems import BudgetError
-from budget.rules import load_rules
+from budget.rules import RuleSet, load_rules
 
 # Words worth a second look when a line matched nothing (possible false negatives).
 NEAR_MISS_WORDS = ("性別", "婦", "女", "育嬰", "托", "哺", "乳", "孕", "產假", "生育", "家暴", "騷擾", "性侵",
                    "新住民", "新移民", "單親", "特殊境遇", "多元", "友善", "代理", "幼兒", "兒童", "親子")
 
 
-def read_lines(folder: Path) -> tuple[list[tuple[dict[str, str], LineItem]], list[str]]:
+def read_lines(folder: Path, rules: RuleSet) -> tuple[list[tuple[dict[str, str], LineItem]], list[str]]:
     """Every ``line`` row of every CSV in ``folder`` as (raw row, LineItem); plus problems met."""
     rows: list[tuple[dict[str, str], LineItem]] = []
     problems: list[str] = []
@@ -48,7 +48,7 @@ def read_lines(folder: Path) -> tuple[list[tuple[dict[str, str], LineItem]], lis
                     line = make_line(row.get("description") or "", account=row.get("account") or "",
                                      amount=row.get("amount") or None, unit=row.get("unit") or None,
                                      plan=row.get("plan") or "", branch=row.get("branch") or "", year=year,
-                                     rules=RULES, where={"file": path.name, "row": number})
+                                     rules=rules, where={"file": path.name, "row": number})
                 except BudgetError as exc:
                     problems.extend(str(p) for p in exc.problems)
                     continue
@@ -71,7 +71,6 @@ def describe(row: dict[str, str], line: LineItem, d: Decision) -> dict[str, obje
 
 
 def main(argv: list[str] | None = None) -> int:
-    global RULES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="folder of CSV files (or one CSV file)")
     parser.add_argument("--rules", "-r", type=Path, default=None, help="rules file (default: bundled)")
@@ -83,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        RULES = load_rules(args.rules)
+        rules = load_rules(args.rules)
     except BudgetError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
@@ -91,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.exists():
         print(f"找不到資料：{args.data}", file=sys.stderr)
         return 2
-    rows, problems = read_lines(args.data)
-    classifier = Classifier(RULES)
+    rows, problems = read_lines(args.data, rules)
+    classifier = Classifier(rules)
 
     by_category: dict[str, list[dict[str, object]]] = defaultdict(list)
     near: list[dict[str, object]] = []
@@ -111,11 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.near_misses and any(w in line.description for w in NEAR_MISS_WORDS):
             near.append(item)
 
-    order = [c.id for c in RULES.categories] + ["(ambiguous)"]
+    order = [c.id for c in rules.categories] + ["(ambiguous)"]
     shown = [c for c in order if not args.category or c in args.category]
     if args.json:
         json.dump({
-            "rules": RULES.name, "lines": len(rows), "status": dict(status_counts),
+            "rules": rules.name, "lines": len(rows), "status": dict(status_counts),
             "categories": {c: {"matched": counts[c]["matched"], "review": counts[c]["review"],
                                "lines": by_category[c]} for c in shown},
             "near_misses": near, "problems": problems,
@@ -126,13 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     def cut(text: str) -> str:
         return text if len(text) <= args.width else text[: args.width] + "…"
 
-    print(f"規則檔 rules: {RULES.name}")
+    print(f"規則檔 rules: {rules.name}")
     print(f"資料 data: {args.data}（{len(rows)} 筆明細 line items）")
     for cid in shown:
         items = by_category.get(cid, [])
         if not items:
             continue
-        cat = RULES.category(cid)
+        cat = rules.category(cid)
         title = f"{cid} {cat.name}" if cat else cid
         print(f"\n=== {title}：符合 {counts[cid]['matched']}，待覆核 {counts[cid]['review']} ===")
         for it in sorted(items, key=lambda i: (i["status"], i["id"])):
@@ -157,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         sums = "；".join(f"{s}:{format_amount(v)}{u}" for (c, s, u), v in sorted(gender_sum.items()) if c == cid)
         print(f"{cid:40} {counts[cid]['matched']:>6} {counts[cid]['review']:>6}  {sums}")
-    zero = [c.id for c in RULES.categories if not counts[c.id]]
+    zero = [c.id for c in rules.categories if not counts[c.id]]
     if zero:
         print(f"無任何明細的類別 none found: {'、'.join(zero)}")
     print("判定 status: " + "，".join(f"{k} {v}" for k, v in sorted(status_counts.items())))
@@ -166,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-RULES = None  # set by main(); make_line needs the rules for the default unit
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        raise SystemExit(0)

@@ -237,6 +237,63 @@ def rules_test(
     raise typer.Exit(1 if failed else 0)
 
 
+# --- report (issue 5) --------------------------------------------------------------------------
+
+@app.command()
+def report(
+    inputs: list[Path] = typer.Argument(..., help="附註工作簿（或預算匯出檔），第一個為報告年度，其餘為比較年度。 "
+                                                  "Annotated workbooks (or raw exports); the first is the report's year."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="報告檔；預設為第一個輸入旁的「<年度>年度性別預算報告.xlsx」。 Report workbook."),
+    unit: Optional[str] = typer.Option(None, "--unit", "-u", help="報告金額單位：元、千元、萬元（預設依規則檔 [report]，再預設千元）。 Unit."),
+    agency: Optional[str] = typer.Option(None, "--agency", help="機關名稱（顯示於標題）。 Agency name for the titles."),
+    year: Optional[list[int]] = typer.Option(None, "--year", help="民國年度，依輸入順序逐一指定（資料中找不到年度時用）。 "
+                                                                "ROC year of each input, in order."),
+    rules: Optional[Path] = RulesOption,
+    as_json: bool = JsonOption,
+    verbose: bool = VerboseOption,
+) -> None:
+    """產出年度性別預算報告：編列情形表、年度比較、統計。 The annual gender budget report.
+
+    Reviewed decisions (覆核) in annotated workbooks win over the rules; raw exports are classified
+    on the fly. Exit 0 when complete, 1 when lines still await review or a 覆核 entry could not be
+    applied, 2 on bad input (nothing written).
+    """
+    from .report import exit_code, make_report
+    from .report_workbook import default_output, write_report_workbook
+
+    with guarded(verbose):
+        ruleset = _load_rules(rules)
+        built = make_report(inputs, ruleset, years=year or (), unit=unit, agency=agency)
+        target = output or default_output(built, inputs[0])
+        write_report_workbook(built, target, inputs)
+    if built.problems:
+        _print_problems(built.problems)
+    if as_json:
+        _dump({**built.to_dict(), "output": str(target)})
+    else:
+        _print_report(built, target)
+    raise typer.Exit(exit_code(built))
+
+
+def _print_report(built, target: Path) -> None:
+    from rich.table import Table
+
+    from .money import format_thousands
+
+    table = Table(title=f"{built.agency + ' ' if built.agency else ''}{built.report_year}年度性別預算報告（{built.unit}）")
+    for title in ("年度", "預算總額", "性別預算", "占比", "待覆核"):
+        table.add_column(title, justify="right")
+    for y in built.years:
+        share = "—" if y.share is None else f"{y.share}%"
+        table.add_row(str(y.year), format_thousands(built.in_unit(y.budget_total)),
+                      format_thousands(built.in_unit(y.gender_total)), share, str(y.pending_lines))
+    console = _console()
+    console.print(table)
+    for note in built.notes:
+        console.print("附註：" + note.message, markup=False)
+    console.print(f"已寫出 {target}", markup=False)
+
 def main() -> None:
     """Console-script entry point."""
     app()

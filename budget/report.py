@@ -544,9 +544,9 @@ def _rounding_note(report: Report, year: int, scope: str, parts: Sequence[Decima
         return None
     unit = report.unit
     return Note(year, scope,
-                f"{year} 年度{scope}：各列四捨五入後加總為 {format_thousands(rows)} {unit}，"
-                f"合計（以未四捨五入金額計算後四捨五入）為 {format_thousands(rounded)} {unit}，"
-                f"相差 {format_thousands(rounded - rows)} {unit}，係四捨五入所致。",
+                f"{year} 年度{scope}：各列四捨五入後加總為 {format_thousands(rows)} {unit}，與合計 "
+                f"{format_thousands(rounded)} {unit}（以未四捨五入金額加總後四捨五入）相差 "
+                f"{format_thousands(abs(rounded - rows))} {unit}，係四捨五入所致。",
                 rows, rounded)
 
 
@@ -568,7 +568,38 @@ def _notes(report: Report) -> list[Note]:
             if note:
                 notes.append(note)
         if y.pending_lines:
+            proposed = (f"，建議金額 {format_thousands(report.in_unit(y.pending_amount))} {report.unit}"
+                        if y.pending_amount else "")
             notes.append(Note(y.year, "待覆核",
-                              f"{y.year} 年度尚有 {y.pending_lines} 筆待覆核，建議金額 "
-                              f"{format_thousands(report.in_unit(y.pending_amount))} {report.unit} 未計入性別預算。"))
+                              f"{y.year} 年度尚有 {y.pending_lines} 筆待覆核{proposed}，未計入性別預算；"
+                              "請於附註工作簿的覆核欄填寫決定後重新產出報告。"))
+    for p in report.problems:
+        if p.code.startswith("review-") and p.severity == "error":
+            year = next((y.year for y in report.years if y.source == p.file), None)
+            notes.append(Note(year, "待覆核", f"覆核未採用：{p.location}：{p.message}"))
     return notes
+
+
+def make_report(paths: Sequence[str | Path], rules: RuleSet, *, years: Sequence[int] = (), unit: str | None = None,
+                agency: str | None = None) -> Report:
+    """Read the inputs (annotated workbooks or raw exports) and compute the report (what `report` runs).
+
+    ``unit`` may be any spelling :func:`budget.money.canonical_unit` knows (千元, 仟元, 元…).
+    """
+    from .money import canonical_unit
+
+    if unit is not None:
+        canonical = canonical_unit(unit)
+        if canonical is None:
+            raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
+        unit = canonical
+    return build_report(load_inputs(paths, rules, years), rules, unit=unit, agency=agency)
+
+
+def exit_code(report: Report) -> int:
+    """0 when the report is complete; 1 when lines still await review or a 覆核 entry was not applied."""
+    from .problems import ERROR
+
+    if report.pending() or any(p.severity == ERROR for p in report.problems):
+        return 1
+    return 0

@@ -39,11 +39,10 @@ def _console(stderr: bool = False):
 
 
 def _print_problems(problems: list[Problem]) -> None:
-    err = _console(stderr=True)
+    """One problem per line on stderr, never wrapped (a location must stay searchable)."""
     for p in problems:
-        tag = "錯誤" if p.severity == "error" else "警告"
-        err.print(f"[bold red]{tag}[/]" if p.severity == "error" else f"[yellow]{tag}[/]", end=" ")
-        err.print(str(p), markup=False)
+        tag = "錯誤 error" if p.severity == "error" else "警告 warning"
+        typer.echo(f"{tag}: {p}", err=True)
 
 
 def fail(problems: list[Problem], code: int = 2) -> None:
@@ -108,6 +107,9 @@ def check(
     file: Optional[Path] = typer.Option(None, "--file", "-f",
                                         help="一次檢查多行：CSV 檔（表頭含 說明、金額…），'-' 為標準輸入。 CSV of lines, '-' for stdin."),
     encoding: str = typer.Option("utf-8-sig", "--encoding", help="--file 的編碼（例如 cp950）。 Encoding of --file."),
+    against: Optional[Path] = typer.Option(
+        None, "--against", help="與去年的附註工作簿比對：`check --against LAST.性別預算.xlsx NEW.xlsx` 列出新增、判定不同、"
+                                "消失的項目。 Compare NEW with last year's annotated workbook."),
     rules: Optional[Path] = RulesOption,
     as_json: bool = JsonOption,
     verbose: bool = VerboseOption,
@@ -118,6 +120,8 @@ def check(
     """
     from .check import check_lines, lines_from_args, lines_from_csv
 
+    if against is not None:
+        _check_against(against, text, rules, as_json, verbose)
     with guarded(verbose):
         ruleset = _load_rules(rules)
         if file is not None:
@@ -236,6 +240,69 @@ def rules_test(
         console.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     raise typer.Exit(1 if failed else 0)
 
+
+# --- check --against (issue 5) -----------------------------------------------------------------
+
+def _check_against(last: Path, new: Optional[str], rules: Optional[Path], as_json: bool, verbose: bool) -> None:
+    """`check --against LAST NEW`: new lines, changed decisions, vanished gender lines; exit 1 if any."""
+    from .review import check_against
+
+    with guarded(verbose):
+        if not new:
+            fail([Problem("usage", "請給今年的預算檔：check --against LAST.性別預算.xlsx NEW.xlsx",
+                          "give this year's file after --against LAST")])
+        ruleset = _load_rules(rules)
+        comparison = check_against(str(last), new, ruleset)
+    if comparison.problems:
+        _print_problems(comparison.problems)
+    if as_json:
+        _dump(comparison.to_dict())
+    else:
+        _print_comparison(comparison)
+    raise typer.Exit(1 if comparison.needs_attention else 0)
+
+
+def _print_comparison(comparison) -> None:
+    from rich.table import Table
+
+    from .money import format_thousands, to_decimal
+
+    console = _console()
+
+    def money(value: Optional[str]) -> str:
+        return "" if not value else format_thousands(to_decimal(value))
+
+    def decision(d: dict) -> str:
+        text = {"matched": "計入", "review": "待覆核", "unmatched": "不計入", "excluded": "小計不計"}.get(d["status"], d["status"])
+        if d.get("category"):
+            text += f" {d['category']}"
+        if d.get("review"):
+            text += f"（覆核：{d['review']}）"
+        return text
+
+    sections = (
+        ("今年新增且與性別預算有關的項目 New lines the rules count or send to review",
+         [e for e in comparison.new if e["attention"]], lambda e: ("", decision(e["decision"]))),
+        ("判定與去年不同 Decided differently from last year", comparison.changed,
+         lambda e: (decision(e["last"]["decision"]), decision(e["decision"]))),
+        ("去年的性別預算今年找不到 Last year's gender lines with no counterpart", comparison.disappeared,
+         lambda e: (decision(e["decision"]), "")),
+    )
+    for title, entries, verdicts in sections:
+        table = Table(title=f"{title}（{len(entries)}）", title_justify="left")
+        for column in ("來源", "工作計畫／分支計畫", "說明", "金額", "去年", "今年"):
+            table.add_column(column, overflow="fold")
+        for e in entries:
+            where = e.get("workbook") and f"{e['workbook']} 明細第{e['detail_row']}列" or f"{e['file']} 第{e['row']}列"
+            before, after = verdicts(e)
+            table.add_row(where, "／".join(p for p in (e["plan"], e["branch"]) if p), e["description"],
+                          f"{money(e['amount'])} {e['unit']}", before, after)
+        console.print(table)
+    others = sum(1 for e in comparison.new if not e["attention"])
+    if others:
+        console.print(f"另有 {others} 筆新增項目，規則判定不計入（--json 可看全部）。", markup=False)
+    if not comparison.needs_attention:
+        console.print("沒有需要注意的項目。 Nothing needs attention.")
 
 # --- report (issue 5) --------------------------------------------------------------------------
 

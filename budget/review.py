@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from .models import EXCLUDED, MATCHED, TOTAL, UNMATCHED, Decision, LineItem
+from .models import EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision, LineItem
 from .money import AmountError, convert, format_amount, format_thousands, parse_amount, round_half_up, share_of
 from .normalize import fold
 from .problems import ERROR, WARNING, Problem
@@ -330,3 +330,143 @@ def carry_reviews(lines: Sequence[LineItem], decisions: Sequence[Decision], revi
             "a reviewed decision has no matching line this year", WARNING, file=row.workbook or None,
             sheet=row.detail_sheet, row=row.detail_row))
     return result
+
+
+# --- checking a new year's lines against last year's reviewed workbook --------------------------
+
+def _verdict(decision: Decision) -> tuple[str, str | None, Decimal | None]:
+    """What a decision says, ignoring amounts: counted (with category and share), review, or not."""
+    if decision.status == MATCHED:
+        return ("counted", decision.category, decision.share_percent)
+    if decision.status == REVIEW:
+        return ("review", decision.category, None)
+    return ("none", None, None)
+
+
+def decision_fields(decision: Decision, line: LineItem) -> dict[str, Any]:
+    """A decision as JSON-ready data for comparison lists (amounts as decimal strings, line's unit)."""
+    return {
+        "status": decision.status, "category": decision.category,
+        "share_percent": None if decision.share_percent is None else format_amount(decision.share_percent),
+        "gender_amount": format_amount(decision.gender_amount), "unit": line.unit, "rule": decision.rule,
+        "explanation": decision.explain(), "review": decision.review, "review_note": decision.review_note,
+    }
+
+
+@dataclass
+class Comparison:
+    """New lines, lines decided differently from last year, and last year's gender lines now gone."""
+
+    last: str
+    new_input: str
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    disappeared: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def needs_attention(self) -> bool:
+        """True when any entry needs a person: a new gender/review line, a changed decision, a lost line."""
+        return any(e["attention"] for e in self.new + self.changed + self.disappeared)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"new": [...], "changed": [...], "disappeared": [...]}`` plus the inputs and problems."""
+        return {"last": self.last, "new_input": self.new_input, "new": self.new, "changed": self.changed,
+                "disappeared": self.disappeared, "problems": [p.to_dict() for p in self.problems]}
+
+
+def compare_with_last(last_rows: Sequence["AnnotatedRow"], lines: Sequence[LineItem], decisions: Sequence[Decision],
+                      rules: RuleSet, *, carry: bool = True, last_label: str = "", new_label: str = "") -> Comparison:
+    """Compare this year's lines with last year's annotated workbook.
+
+    Last year's decisions are final ones (覆核 applied). This year's are ``decisions``, with last
+    year's reviews carried over first when ``carry`` (as ``classify --reviewed`` would). A paired line
+    is *changed* when the two decisions differ in status, category or share (not just amount).
+    """
+    from .annotated import line_fields
+
+    comparison = Comparison(last_label, new_label)
+    last_decisions, problems = apply_reviews(last_rows, rules)
+    comparison.problems.extend(problems)
+    current = list(decisions)
+    if carry:
+        carried = carry_reviews(lines, decisions, last_rows, rules, source=last_label)
+        current = carried.decisions
+        comparison.problems.extend(p for p in carried.problems if p.code != "review-not-placed")
+    pairs = pair_lines([r.line for r in last_rows], lines)
+    paired_old = {i for i, _ in pairs}
+    paired_new = {j for _, j in pairs}
+
+    def last_fields(i: int) -> dict[str, Any]:
+        row = last_rows[i]
+        return {**line_fields(row.line), "decision": decision_fields(last_decisions[i], row.line),
+                "workbook": row.workbook, "detail_row": row.detail_row}
+
+    for j, (line, decision) in enumerate(zip(lines, current)):
+        if j in paired_new or line.kind == TOTAL or decision.status == EXCLUDED:
+            continue
+        comparison.new.append({**line_fields(line), "decision": decision_fields(decision, line),
+                               "attention": decision.status in (MATCHED, REVIEW),
+                               "reason": "今年新增的項目" + ("，規則判定與性別預算有關" if decision.status in (MATCHED, REVIEW) else "")})
+    for i, j in pairs:
+        before, after = last_decisions[i], current[j]
+        if _verdict(before) == _verdict(after):
+            continue
+        comparison.changed.append({
+            **line_fields(lines[j]), "decision": decision_fields(after, lines[j]),
+            "rules_decision": decision_fields(decisions[j], lines[j]), "last": last_fields(i),
+            "amount_changed": _amount_in_yuan(last_rows[i].line) != _amount_in_yuan(lines[j]),
+            "attention": True,
+            "reason": f"去年判定 {_verdict_text(before)}，今年 {_verdict_text(after)}",
+        })
+    for i, (row, decision) in enumerate(zip(last_rows, last_decisions)):
+        if i in paired_old or decision.status != MATCHED or row.line.kind == TOTAL:
+            continue
+        comparison.disappeared.append({**last_fields(i), "attention": True,
+                                       "reason": "去年計入性別預算的項目，今年找不到相同的項目"})
+    return comparison
+
+
+def _verdict_text(decision: Decision) -> str:
+    kind, category, share = _verdict(decision)
+    if kind == "counted":
+        return f"計入 {category}" + (f" {format_amount(share)}%" if share is not None and share != 100 else "")
+    if kind == "review":
+        return "待覆核" + (f"（{category}）" if category else "")
+    return "不計入"
+
+
+def check_against(last_path: str, new_path: str, rules: RuleSet) -> Comparison:
+    """`check --against LAST NEW`: read both (NEW may be a raw export or an annotated workbook) and compare.
+
+    A raw NEW is classified with ``rules`` and last year's reviews are carried over; an annotated NEW
+    keeps its own decisions (its 覆核 applied).
+    """
+    from .annotated import is_annotated, read_annotated
+    from .problems import BudgetError
+
+    if not is_annotated(last_path):
+        raise BudgetError.one("against-not-annotated", "--against 需指定去年由 classify 產出的附註工作簿（含明細與資料工作表）",
+                              "--against needs last year's annotated workbook", file=str(last_path))
+    last = read_annotated(last_path)
+    problems = list(last.problems)
+    if is_annotated(new_path):
+        book = read_annotated(new_path)
+        lines = book.lines
+        decisions, new_problems = apply_reviews(book.rows, rules)
+        problems += book.problems + new_problems
+        carry = False
+    else:
+        from .engine import Classifier
+        from .read import read_exports
+
+        result = read_exports([new_path], mapping=dict(rules.columns) or None, default_unit=rules.unit)
+        lines = list(result.lines)
+        classifier = Classifier(rules)
+        decisions = [classifier.classify(line) for line in lines]
+        problems += list(result.problems)
+        carry = True
+    comparison = compare_with_last(last.rows, lines, decisions, rules, carry=carry, last_label=str(last_path),
+                                   new_label=str(new_path))
+    comparison.problems[:0] = problems
+    return comparison

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
 from decimal import Decimal
 from typing import Iterable, Iterator
 
@@ -18,12 +18,23 @@ from .models import (
     EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision, Evidence, LineItem, SubItem,
 )
 from .money import share_of
-from .normalize import fold
+from .normalize import fold, nfkc
 from .rules import Category, Conditions, RuleSet, compile_regex
 from .subitems import split_subitems
 
 _CLAUSE_RE = re.compile(r"[。；;]")
-_ENUM_SPLIT = "、及暨與和"
+_BRACKETS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|「[^「」]*」")
+# The last item of a list joined by 及/暨/與/和, unless the character is part of a word (普及, 參與…).
+_LAST_JOIN_RE = re.compile(r"(?<![普涉以波危顧觸企])及|暨|(?<![參給])與(?!會)|(?<![平溫總緩調])和(?!平)")
+# What is left of an element that names no purpose: amounts, counts, 等, punctuation.
+_NOT_A_PURPOSE_RE = re.compile(r"[\d,.]+(?:千元|萬元|元|人|場|次|梯|期|班|名|式|批|件|個|月|年)?|等|各項|相關|所需|費用|[^\w]")
+
+
+def _enumerated(folded: str) -> list[str]:
+    """The items of an enumeration ``甲、乙及丙`` in a folded clause."""
+    parts = folded.split("、")
+    last = _LAST_JOIN_RE.split(parts[-1], maxsplit=1)
+    return [p for p in parts[:-1] + last if p]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +45,11 @@ class _Terms:
     all: tuple[frozenset[int], ...]
     none: frozenset[int]
     regex: tuple[tuple[str, object], ...]
+    # Position of each term in its set's iteration order: evidence is listed in that order, while
+    # only the few terms that hit a line are visited.
+    any_pos: dict[int, int] = dc_field(default_factory=dict, compare=False)
+    all_pos: tuple[dict[int, int], ...] = dc_field(default=(), compare=False)
+    none_pos: dict[int, int] = dc_field(default_factory=dict, compare=False)
 
     @property
     def positive(self) -> frozenset[int]:
@@ -92,7 +108,17 @@ class Classifier:
                 self._by_term.setdefault(t, set()).add(c.index)
             if not terms:
                 self._always.append(c.index)
+        # What a candidate needs before it is worth evaluating: a hit in each of these term sets
+        # (its ``all`` groups, and ``any`` when it has no regex) — unless one of its ``none`` terms
+        # hit, whose exclusion is reported as evidence. Skipping the others changes no decision.
+        self._needs: list[tuple[tuple[frozenset[int], ...], frozenset[int]]] = []
+        for c in self._categories:
+            tables = (c.main, *(t for _, t in c.by_field))
+            needs = [g for t in tables for g in t.all] + [t.any for t in tables if t.any and not t.regex]
+            self._needs.append((tuple(needs), frozenset().union(*(t.none for t in tables))))
         self._field_cache: dict[str, tuple[str, dict[int, int]]] = {}
+        self._todo: dict[frozenset[int], tuple[int, ...]] = {}
+        self._cost_terms = sorted({fold(t) for t in rules.cost_terms}, key=len, reverse=True)
 
     # --- compilation ---------------------------------------------------------------------------
 
@@ -105,11 +131,12 @@ class Classifier:
         return self._term_ids[key]
 
     def _compile_terms(self, cond: Conditions) -> _Terms:
+        any_ = frozenset(self._term_id(t) for t in cond.any)
+        all_ = tuple(frozenset(self._term_id(t) for t in group) for group in cond.all)
+        none = frozenset(self._term_id(t) for t in cond.none)
         return _Terms(
-            any=frozenset(self._term_id(t) for t in cond.any),
-            all=tuple(frozenset(self._term_id(t) for t in group) for group in cond.all),
-            none=frozenset(self._term_id(t) for t in cond.none),
-            regex=tuple((p, compile_regex(p)) for p in cond.regex),
+            any=any_, all=all_, none=none, regex=tuple((p, compile_regex(p)) for p in cond.regex),
+            any_pos=_positions(any_), all_pos=tuple(_positions(g) for g in all_), none_pos=_positions(none),
         )
 
     # --- matching ------------------------------------------------------------------------------
@@ -158,18 +185,19 @@ class Classifier:
         def hit_field(tid: int) -> str | None:
             return next((f for f in fields if tid in hits[f]), None)
 
+        # Term ids that hit in any of ``fields``; a condition's terms are intersected with these
+        # (a few) instead of each of its (many) terms being looked up.
+        present = hits[fields[0]] if len(fields) == 1 else set().union(*(hits[f] for f in fields))
         ok = True
-        for tid in terms.none:
-            field = hit_field(tid)
-            if field:
-                evidence.append(Evidence(cid, "none", field, self._terms[tid], excluded=True))
+        if terms.none:
+            for tid in _in_order(terms.none.intersection(present), terms.none_pos):
+                evidence.append(Evidence(cid, "none", hit_field(tid), self._terms[tid], excluded=True))
                 ok = False
         positive = bool(terms.any or terms.regex)
         found_positive = False
-        for tid in terms.any:
-            field = hit_field(tid)
-            if field:
-                evidence.append(Evidence(cid, "any", field, self._terms[tid]))
+        if terms.any:
+            for tid in _in_order(terms.any.intersection(present), terms.any_pos):
+                evidence.append(Evidence(cid, "any", hit_field(tid), self._terms[tid]))
                 found_positive = True
         for pattern, regex in terms.regex:
             for field in fields:
@@ -179,15 +207,12 @@ class Classifier:
                     break
         if positive and not found_positive:
             ok = False
-        for group in terms.all:
-            group_hit = False
-            for tid in group:
-                field = hit_field(tid)
-                if field:
-                    evidence.append(Evidence(cid, "all", field, self._terms[tid]))
-                    group_hit = True
-                    break
-            if not group_hit:
+        for group, pos in zip(terms.all, terms.all_pos):
+            found = group.intersection(present)
+            if found:
+                tid = min(found, key=pos.__getitem__) if len(found) > 1 else next(iter(found))
+                evidence.append(Evidence(cid, "all", hit_field(tid), self._terms[tid]))
+            else:
                 ok = False
         return ok
 
@@ -200,16 +225,20 @@ class Classifier:
         account, account_hits = self._field(line.account)
         if not (description_hits or plan_hits or branch_hits or account_hits or self._always):
             return [], []
+        present = frozenset(description_hits)
+        if plan_hits or branch_hits or account_hits:
+            present = present.union(plan_hits, branch_hits, account_hits)
+        todo = self._todo.get(present)
+        if todo is None:
+            todo = self._candidates(present)
+        if not todo:
+            return [], []
         texts = {"description": folded, "plan": plan, "branch": branch, "account": account}
         hits = {"description": description_hits, "plan": plan_hits, "branch": branch_hits,
                 "account": account_hits}
-        candidates = set(self._always)
-        for field_hits in hits.values():
-            for tid in field_hits:
-                candidates.update(self._by_term.get(tid, ()))
         matches: list[_Match] = []
         exclusions: list[Evidence] = []
-        for index in sorted(candidates):
+        for index in todo:
             c = self._categories[index]
             ok, evidence = self._evaluate(c, line, texts, hits)
             if ok:
@@ -217,6 +246,26 @@ class Classifier:
             else:
                 exclusions.extend(e for e in evidence if e.excluded)
         return matches, exclusions
+
+    def _candidates(self, present: frozenset[int]) -> tuple[int, ...]:
+        """Indexes of the categories worth evaluating when the terms ``present`` hit (cached).
+
+        A candidate is a category one of whose positive terms hit; it is skipped when it cannot
+        match (a needed term set has no hit) and none of its ``none`` terms hit.
+        """
+        candidates = set(self._always)
+        for tid in present:
+            candidates.update(self._by_term.get(tid, ()))
+        todo = []
+        for index in sorted(candidates):
+            needs, nones = self._needs[index]
+            if nones.isdisjoint(present) and any(n.isdisjoint(present) for n in needs):
+                continue
+            todo.append(index)
+        if len(self._todo) > 100_000:
+            self._todo.clear()
+        self._todo[present] = result = tuple(todo)
+        return result
 
     # --- decisions -----------------------------------------------------------------------------
 
@@ -314,7 +363,7 @@ class Classifier:
             REVIEW if reasons else MATCHED, category=cat.category.id,
             share_percent=cat.share,
             gender_amount=gender, rule=cat.category.id, evidence=_unique(evidence),
-            also_matched=sorted({m.category.category.id for m in matches} - {cat.category.id}),
+            also_matched=sorted({cid for sub in subitems for cid in sub.categories} - {cat.category.id}),
             reasons=_unique(reasons), subitems=subitems,
         )
 
@@ -322,34 +371,33 @@ class Classifier:
         """Why the amount of ``text`` is shared with other purposes, or None when it is not.
 
         Shared means: the clause that names the category also names a ``shared_with`` purpose, or
-        it enumerates items (A、B及C) of which some do not name the category's subject.
+        it enumerates items (A、B及C) of which some name neither the category's subject nor only
+        cost items (薪資、勞健保費…: the rules file's ``cost_terms``). Lists in brackets are details
+        of one item, not other purposes.
         """
-        for clause in _CLAUSE_RE.split(unicodedata.normalize("NFKC", text)):
-            folded = fold(clause)
+        for clause in _CLAUSE_RE.split(nfkc(text)):
+            folded = _BRACKETS_RE.sub("", fold(clause))
             hits = self._hits(folded)
-            subject_hits = [(pos, self._terms[t]) for t, pos in hits.items() if t in c.subject]
-            if not subject_hits:
+            if not any(t in c.subject for t in hits):
                 continue
             others = [self._terms[t] for t in hits if t in c.shared_with]
+            others = [t for t in others if not any(t != o and fold(t) in fold(o) for o in others)]
             if others:
                 return f"同一項目另列「{'、'.join(others)}」等其他用途，性別部分金額未載明"
             if "、" not in folded:
                 continue
-            spans = []
-            for tid, pos in hits.items():
-                if tid in c.subject:
-                    spans.append((pos, pos + len(fold(self._terms[tid]))))
-            elements, start = [], 0
-            for i, ch in enumerate(folded):
-                if ch in _ENUM_SPLIT and not any(a <= i < b for a, b in spans):
-                    elements.append((start, i))
-                    start = i + 1
-            elements.append((start, len(folded)))
-            uncovered = [folded[a:b] for a, b in elements
-                         if b - a >= 2 and not any(a <= s < b for s, _ in spans)]
+            uncovered = [e for e in _enumerated(folded) if not self._covers(e, c)]
             if uncovered:
                 return f"與其他用途（{'、'.join(uncovered[:3])}）合併編列，說明未載明性別部分金額"
         return None
+
+    def _covers(self, element: str, c: _Compiled) -> bool:
+        """Is an enumerated element about the category's subject, or only a cost item of it?"""
+        if any(t in c.subject for t in self._hits(element)):
+            return True
+        for term in self._cost_terms:
+            element = element.replace(term, "")
+        return len(_NOT_A_PURPOSE_RE.sub("", element)) < 2
 
     def classify_all(self, lines: Iterable[LineItem]) -> Iterator[Decision]:
         """Decide every line, in order."""
@@ -367,6 +415,16 @@ def _choose(matches: list[_Match]) -> tuple[_Match | None, list[str]]:
         return best[0], []
     names = "、".join(m.category.category.id for m in best)
     return None, [f"同時符合多個類別（{names}）且無優先順序，請人工判定"]
+
+
+def _positions(terms: frozenset[int]) -> dict[int, int]:
+    """Each term id's position in the iteration order of ``terms``."""
+    return {tid: i for i, tid in enumerate(terms)}
+
+
+def _in_order(found: set[int] | frozenset[int], positions: dict[int, int]) -> list[int] | set[int] | frozenset[int]:
+    """``found`` in the order its terms have in the condition (see :func:`_positions`)."""
+    return sorted(found, key=positions.__getitem__) if len(found) > 1 else found
 
 
 def _unique(items: list) -> list:

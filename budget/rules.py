@@ -116,6 +116,17 @@ class ReportSettings(_Strict):
     columns: list[ReportColumn] = []
 
 
+#: Cost items that, listed beside a gender item (育嬰留職停薪職務代理人薪資、勞健保費及年終工作獎金),
+#: are parts of the same item rather than other purposes. A rules file may replace the list.
+DEFAULT_COST_TERMS: tuple[str, ...] = (
+    "薪資", "薪津", "待遇", "酬金", "工資", "勞保費", "健保費", "勞健保費", "保險費", "勞退", "勞工退休金",
+    "退休金", "離職儲金", "年終工作獎金", "考績獎金", "獎金", "加班費", "不休假加班費", "休假補助", "交通費",
+    "鐘點費", "講座鐘點費", "講師費", "出席費", "審查費", "稿費", "諮詢費", "場地費", "場地租金", "租金",
+    "餐費", "膳費", "茶水", "印刷費", "材料費", "教材費", "文具", "差旅費", "住宿費", "保險", "雜支",
+    "設備", "維護費", "宣導品", "海報", "手冊", "布置費", "佈置費", "交通車", "郵資",
+)
+
+
 class RuleFile(_Strict):
     """The whole rules file as written."""
 
@@ -125,6 +136,7 @@ class RuleFile(_Strict):
     unit: Literal["元", "千元", "萬元"] = "元"
     match_fields: list[Literal["description", "plan", "branch", "account"]] = ["description"]
     columns: dict[StrictStr, StrictStr] = {}
+    cost_terms: list[Term] = list(DEFAULT_COST_TERMS)
     report: ReportSettings = ReportSettings()
     category: list[Category] = []
 
@@ -141,6 +153,7 @@ class RuleSet:
     columns: dict[str, str]
     report: ReportSettings
     categories: tuple[Category, ...]
+    cost_terms: tuple[str, ...] = DEFAULT_COST_TERMS
 
     def category(self, category_id: str) -> Category | None:
         """The category with this id, or None."""
@@ -200,7 +213,7 @@ def parse_rules(data: bytes, label: str = "<rules>") -> RuleSet:
     return RuleSet(
         name=parsed.name, path=label, sha256=hashlib.sha256(data).hexdigest(), unit=parsed.unit,
         match_fields=tuple(parsed.match_fields), columns=dict(parsed.columns), report=parsed.report,
-        categories=tuple(parsed.category),
+        categories=tuple(parsed.category), cost_terms=tuple(parsed.cost_terms),
     )
 
 

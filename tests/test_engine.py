@@ -181,12 +181,33 @@ def test_shared_subitem_goes_to_review_with_offered_amount(classifier):
     assert d.counted == 0
     assert [s.amount for s in d.subitems] == [Decimal(60), Decimal(40)]
     assert any("採購評選" in r for r in d.reasons)
+    assert d.also_matched == []
 
 
 def test_enumeration_without_shared_terms_is_also_shared(classifier):
     d = classifier.classify(line("性平小組、法制小組及考核小組委員出席費"))
     assert d.status == "review" and d.category == "expert-attendance-fee"
     assert any("法制小組" in r for r in d.reasons)
+
+
+def test_cost_items_of_one_purpose_are_not_other_purposes(classifier):
+    d = classifier.classify(line("育嬰留職停薪職務代理人2人薪資、勞健保費及年終工作獎金", account_code="1020"))
+    assert d.status == "matched" and d.category == "parental-substitute"
+    d = classifier.classify(line("性別意識培力課程講座鐘點費、場地費及教材費"))
+    assert d.status == "matched"
+
+
+def test_list_in_brackets_is_detail_not_other_purposes(classifier):
+    d = classifier.classify(line("哺集乳室設備更新（冰箱、洗手台、隱私簾）"))
+    assert d.status == "matched" and d.category == "lactation-room"
+
+
+def test_words_containing_conjunctions_are_not_split(classifier):
+    d = classifier.classify(line("性別意識培力課程、性別平等普及講座"))
+    assert d.status == "matched"
+    d = classifier.classify(line("性別意識培力課程、性別議題講座及資訊系統訓練"))
+    assert d.status == "review"
+    assert any("資訊系統訓練" in r for r in d.reasons)
 
 
 def test_wholly_gender_subitem_is_matched_with_its_amount(classifier):

@@ -30,6 +30,10 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("review_note", "覆核說明"),
 )
 
+#: Title of the column written on 明細 between the original columns and :data:`ADDED_COLUMNS`: each
+#: line's amount in the workbook's unit (see 摘要/紀錄), blank for subtotal rows; the 摘要 totals sum it.
+AMOUNT_TITLE = "計算金額"
+
 #: Columns of the hidden 資料 sheet (header row 1, one line per row from row 2, same order as 明細).
 DATA_COLUMNS: tuple[str, ...] = (
     "file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",

@@ -361,6 +361,119 @@ def _print_report(built, target: Path) -> None:
         console.print("附註：" + note.message, markup=False)
     console.print(f"已寫出 {target}", markup=False)
 
+# --- classify (issue 4) ------------------------------------------------------------------------
+
+@app.command()
+def classify(
+    inputs: list[Path] = typer.Argument(..., help="預算明細匯出檔（.xlsx、.xls、.ods、.csv），可多個。 Budget exports."),
+    rules: Optional[Path] = RulesOption,
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="附註工作簿；預設為第一個輸入旁的「<檔名>.性別預算.xlsx」。 Output workbook."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="要讀的工作表（活頁簿有多個時）。 Sheet to read."),
+    mapping: Optional[list[str]] = typer.Option(
+        None, "--map", help="欄位對應 欄位=表頭，可重複，例如 --map description=摘要；優先於規則檔 [columns]。 "
+                            "field=header (repeatable)."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV 編碼（例如 cp950）；預設自動判斷。 CSV encoding."),
+    unit: Optional[str] = typer.Option(
+        None, "--unit", "-u", help="金額單位：元、千元、萬元（預設依表頭或標題，再依規則檔）。 Unit of the amounts."),
+    max_rows: int = typer.Option(1_000_000, "--max-rows", min=1, help="每個工作表最多讀取的列數。 Row limit per sheet."),
+    as_json: bool = JsonOption,
+    timings: bool = typer.Option(False, "--timings", help="顯示各階段耗時（標準錯誤）。 Print time per stage on stderr."),
+    verbose: bool = VerboseOption,
+) -> None:
+    """分類預算明細並產出附註工作簿（摘要、明細、待覆核、規則、紀錄）。 Classify exports into an annotated workbook.
+
+    The output is written atomically and never over an input. Exit 0 when nothing needs review,
+    1 when lines need review or a row could not be read, 2 on bad input (nothing written).
+    """
+    from .columns import parse_mapping
+    from .money import canonical_unit
+    from .run import run_classify
+
+    with guarded(verbose):
+        ruleset = _load_rules(rules)
+        try:
+            pairs = parse_mapping(mapping or [])
+        except ValueError as exc:
+            fail([Problem("usage", str(exc), "bad --map option", hint="例如 --map description=摘要")])
+        forced_unit = None
+        if unit is not None:
+            forced_unit = canonical_unit(unit)
+            if forced_unit is None:
+                fail([Problem("usage", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")])
+        with _progress_bar(enabled=sys.stderr.isatty() and not verbose) as progress:
+            result = run_classify(inputs, ruleset, output=output, sheet=sheet, mapping=pairs, encoding=encoding,
+                                  unit=forced_unit, max_rows=max_rows, progress=progress)
+    _print_some_problems(result.problems, verbose)
+    if as_json:
+        _dump(result.to_dict())
+    else:
+        _print_classify(result)
+    if timings:
+        typer.echo("耗時 timings: " + "，".join(f"{k} {v:.2f}s" for k, v in result.timings.items()), err=True)
+    raise typer.Exit(result.exit_code)
+
+
+def _print_some_problems(problems: list[Problem], verbose: bool, limit: int = 20) -> None:
+    """Print the problems on stderr, errors first; only the first ``limit`` unless verbose."""
+    ordered = sorted(problems, key=lambda p: p.severity != "error")
+    shown = ordered if verbose else ordered[:limit]
+    _print_problems(shown)
+    if len(ordered) > len(shown):
+        typer.echo(f"…另有 {len(ordered) - len(shown)} 項問題，完整清單見工作簿的「紀錄」工作表（或加 -v）。"
+                   f" ({len(ordered) - len(shown)} more; see the 紀錄 sheet)", err=True)
+
+
+def _progress_bar(enabled: bool):
+    """Context manager yielding a ``progress(stage, done, total)`` callback that drives a rich bar on stderr."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _bar():
+        if not enabled:
+            yield None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        labels = {"read": "讀取 reading", "classify": "分類 classifying", "write": "寫出 writing"}
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=_console(stderr=True), transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: Optional[int]) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            yield progress
+
+    return _bar()
+
+
+def _print_classify(result) -> None:
+    from .models import EXCLUDED, MATCHED, REVIEW, UNMATCHED
+    from .money import format_thousands
+
+    t = result.totals
+    counts = t.status_lines
+    share = t.share_percent
+    console = _console()
+    lines = [
+        f"讀取 {t.rows_read:,} 列：明細 {t.lines:,} 行，符合 {counts.get(MATCHED, 0):,}、待覆核 {counts.get(REVIEW, 0):,}、"
+        f"不符合 {counts.get(UNMATCHED, 0):,}、小計不計 {counts.get(EXCLUDED, 0):,}",
+        f"預算總額 {format_thousands(t.budget_total)} {t.unit}；性別預算 {format_thousands(t.gender_total)} {t.unit}"
+        f"（{'—' if share is None else format_thousands(share) + '%'}）",
+    ]
+    if counts.get(REVIEW, 0):
+        lines.append(f"待覆核建議數 {format_thousands(t.review_total)} {t.unit}：請在「明細」的「覆核」欄填寫")
+    if t.workbook_total is not None and t.workbook_total != t.input_total:
+        lines.append(f"警告：活頁簿總額 {format_thousands(t.workbook_total)} 與輸入總額 {format_thousands(t.input_total)} 不符")
+    if result.output:
+        lines.append(f"已寫出 {result.output}")
+    for text in lines:
+        console.print(text, markup=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,248 @@
+"""Atomic output: a failed write leaves the previous file byte-identical and no temp file; refusals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from budget import safe_write
+from budget.problems import BudgetError
+from budget.safe_write import atomic_write, check_output_path, remove_stale_temps
+
+
+def _xlsx(path: Path, text: str) -> Path:
+    """A tiny but valid .xlsx written with xlsxwriter, holding ``text`` in A1."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet().write_string(0, 0, text)
+    wb.close()
+    return path
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def _code(exc: pytest.ExceptionInfo[BudgetError]) -> str:
+    return exc.value.problems[0].code
+
+
+def test_writes_and_returns_what_the_writer_returned(tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    result = atomic_write(out, lambda temp: _xlsx(temp, "NEW").name)
+    assert result.startswith(".out.xlsx.") and result.endswith(".tmp")
+    assert zipfile.ZipFile(out).testzip() is None
+    assert _leftovers(tmp_path) == []
+
+
+def test_new_file_gets_ordinary_permissions(tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    umask = os.umask(0o022)
+    try:
+        atomic_write(out, lambda temp: _xlsx(temp, "x"))
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_failure_mid_write_keeps_previous_output(tmp_path: Path) -> None:
+    out = _xlsx(tmp_path / "out.xlsx", "PREVIOUS GOOD RESULT")
+    before = out.read_bytes()
+
+    def half_then_crash(temp: Path) -> None:
+        temp.write_bytes(b"PK\x03\x04 half a workbook")
+        raise RuntimeError("disk vanished")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(out, half_then_crash)
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_os_error_becomes_budget_error_and_nothing_changes(tmp_path: Path) -> None:
+    out = _xlsx(tmp_path / "out.xlsx", "PREVIOUS")
+    before = out.read_bytes()
+
+    def no_space(temp: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(BudgetError) as exc:
+        atomic_write(out, no_space)
+    assert _code(exc) == "output-write-failed"
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_incomplete_workbook_is_not_renamed_into_place(tmp_path: Path) -> None:
+    out = _xlsx(tmp_path / "out.xlsx", "PREVIOUS")
+    before = out.read_bytes()
+    with pytest.raises(BudgetError) as exc:
+        atomic_write(out, lambda temp: temp.write_bytes(b"not a zip at all"))
+    assert _code(exc) == "output-verify-failed"
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_killed_writer_leaves_previous_output_and_a_stale_temp_that_is_cleaned(tmp_path: Path) -> None:
+    out = _xlsx(tmp_path / "out.xlsx", "PREVIOUS GOOD RESULT")
+    before = out.read_bytes()
+    started = tmp_path / "started"
+    child = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from budget.safe_write import atomic_write
+
+        def slow(temp):
+            with open(temp, "wb") as fh:
+                fh.write(b"PK" + b"x" * 100000)
+                fh.flush()
+                Path({str(started)!r}).write_text("go")
+                time.sleep(60)
+
+        atomic_write({str(out)!r}, slow)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", child])
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert proc.poll() is None, "the child exited before writing"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert out.read_bytes() == before
+    stale = _leftovers(tmp_path)
+    assert len(stale) == 1 and stale[0].startswith(".out.xlsx.")
+    assert remove_stale_temps(tmp_path, "out.xlsx") == []  # younger than an hour: kept
+    removed = remove_stale_temps(tmp_path, "out.xlsx", older_than=0)
+    assert [p.name for p in removed] == stale
+    assert _leftovers(tmp_path) == []
+
+
+def test_stale_temps_of_other_names_are_left_alone(tmp_path: Path) -> None:
+    other = tmp_path / ".other.xlsx.abc.tmp"
+    other.write_bytes(b"x")
+    mine = tmp_path / ".out.xlsx.abc.tmp"
+    mine.write_bytes(b"x")
+    old = time.time() - 7200
+    os.utime(other, (old, old))
+    os.utime(mine, (old, old))
+    atomic_write(tmp_path / "out.xlsx", lambda temp: _xlsx(temp, "x"))
+    assert other.exists() and not mine.exists()
+
+
+@pytest.mark.parametrize("how", ["same", "dot", "hardlink", "symlink"])
+def test_refuses_to_write_over_an_input(tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _xlsx(tmp_path / "in.xlsx", "INPUT")
+    before = source.read_bytes()
+    if how == "same":
+        out = source
+    elif how == "dot":
+        monkeypatch.chdir(tmp_path)
+        out = Path("./sub/../in.xlsx")
+        (tmp_path / "sub").mkdir()
+    elif how == "hardlink":
+        out = tmp_path / "link.xlsx"
+        os.link(source, out)
+    else:
+        out = tmp_path / "link.xlsx"
+        out.symlink_to(source)
+    called = []
+    with pytest.raises(BudgetError) as exc:
+        atomic_write(out, lambda temp: called.append(temp), inputs=[source])
+    assert _code(exc) == "output-is-input"
+    assert called == []
+    assert source.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_refuses_read_only_output(tmp_path: Path) -> None:
+    out = _xlsx(tmp_path / "out.xlsx", "KEEP")
+    before = out.read_bytes()
+    out.chmod(0o444)
+    try:
+        with pytest.raises(BudgetError) as exc:
+            atomic_write(out, lambda temp: _xlsx(temp, "NEW"))
+        assert _code(exc) == "output-readonly"
+        assert out.read_bytes() == before
+    finally:
+        out.chmod(0o644)
+    assert _leftovers(tmp_path) == []
+
+
+def test_refuses_output_open_in_excel(tmp_path: Path) -> None:
+    out = _xlsx(tmp_path / "報告.xlsx", "KEEP")
+    before = out.read_bytes()
+    (tmp_path / "~$報告.xlsx").write_bytes(b"owner")
+    with pytest.raises(BudgetError) as exc:
+        atomic_write(out, lambda temp: _xlsx(temp, "NEW"))
+    assert _code(exc) == "output-open"
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_refuses_when_the_workbook_is_opened_during_the_write(tmp_path: Path) -> None:
+    out = _xlsx(tmp_path / "out.xlsx", "KEEP")
+    before = out.read_bytes()
+
+    def write_while_user_opens_it(temp: Path) -> None:
+        _xlsx(temp, "NEW")
+        (tmp_path / "~$out.xlsx").write_bytes(b"owner")
+
+    with pytest.raises(BudgetError) as exc:
+        atomic_write(out, write_while_user_opens_it)
+    assert _code(exc) == "output-open"
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_refuses_a_folder_and_a_missing_folder_and_a_wrong_suffix(tmp_path: Path) -> None:
+    (tmp_path / "dir.xlsx").mkdir()
+    with pytest.raises(BudgetError) as exc:
+        check_output_path(tmp_path / "dir.xlsx")
+    assert _code(exc) == "output-is-directory"
+    with pytest.raises(BudgetError) as exc:
+        check_output_path(tmp_path / "missing" / "out.xlsx")
+    assert _code(exc) == "output-folder-missing"
+    with pytest.raises(BudgetError) as exc:
+        check_output_path(tmp_path / "out.csv")
+    assert _code(exc) == "output-bad-suffix"
+
+
+def test_unwritable_folder_is_reported_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root ignores folder permissions, so the failure is injected where the temp file is created.
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(safe_write.tempfile, "mkstemp", refuse)
+    with pytest.raises(BudgetError) as exc:
+        atomic_write(tmp_path / "out.xlsx", lambda temp: _xlsx(temp, "x"))
+    assert _code(exc) == "output-folder-not-writable"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write to any folder")
+def test_unwritable_folder_for_real(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(BudgetError) as exc:
+            atomic_write(folder / "out.xlsx", lambda temp: _xlsx(temp, "x"))
+        assert _code(exc) == "output-folder-not-writable"
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)

@@ -410,8 +410,8 @@ class _Writer:
             "evidence": (None, d.explain()),
             "rule": (None, d.rule),
             "source": (None, line.source),
-            "review": ("input", ""),
-            "review_note": ("input", ""),
+            "review": ("input", d.review),  # a reviewed decision carried over (classify --reviewed)
+            "review_note": ("input", d.review_note),
         }
         return {key: values[key] for key in self.added}
 

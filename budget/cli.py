@@ -241,6 +241,22 @@ def rules_test(
     raise typer.Exit(1 if failed else 0)
 
 
+# --- classify --reviewed (issue 5) -------------------------------------------------------------
+
+def _reviewed_step(reviewed: Path, inputs: list[Path], output: Optional[Path], ruleset):
+    """The carry-over step for `classify --reviewed`; refuses to write the new run over the reviewed workbook."""
+    import os
+
+    from .review import ReviewCarrier
+    from .run import default_output
+
+    target = output or default_output(inputs[0])
+    if target.exists() and reviewed.exists() and os.path.samefile(target, reviewed):
+        fail([Problem("output-is-reviewed", "輸出檔就是 --reviewed 的附註工作簿，不會覆寫已覆核的檔案",
+                      "the output is the reviewed workbook; it is never overwritten", file=str(target),
+                      hint="請以 -o 指定另一個輸出檔名")])
+    return ReviewCarrier(str(reviewed), ruleset)
+
 # --- check --against (issue 5) -----------------------------------------------------------------
 
 def _check_against(last: Path, new: Optional[str], rules: Optional[Path], as_json: bool, verbose: bool) -> None:
@@ -377,6 +393,9 @@ def classify(
     unit: Optional[str] = typer.Option(
         None, "--unit", "-u", help="金額單位：元、千元、萬元（預設依表頭或標題，再依規則檔）。 Unit of the amounts."),
     max_rows: int = typer.Option(1_000_000, "--max-rows", min=1, help="每個工作表最多讀取的列數。 Row limit per sheet."),
+    reviewed: Optional[Path] = typer.Option(
+        None, "--reviewed", help="沿用去年（或上次）附註工作簿中已覆核的決定，套用到相同的項目；金額變動者沿用並標示。 "
+                                 "Carry reviewed decisions over from an earlier annotated workbook."),
     as_json: bool = JsonOption,
     timings: bool = typer.Option(False, "--timings", help="顯示各階段耗時（標準錯誤）。 Print time per stage on stderr."),
     verbose: bool = VerboseOption,
@@ -401,9 +420,10 @@ def classify(
             forced_unit = canonical_unit(unit)
             if forced_unit is None:
                 fail([Problem("usage", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")])
+        adjust = _reviewed_step(reviewed, inputs, output, ruleset) if reviewed is not None else None
         with _progress_bar(enabled=sys.stderr.isatty() and not verbose) as progress:
             result = run_classify(inputs, ruleset, output=output, sheet=sheet, mapping=pairs, encoding=encoding,
-                                  unit=forced_unit, max_rows=max_rows, progress=progress)
+                                  unit=forced_unit, max_rows=max_rows, progress=progress, adjust=adjust)
     _print_some_problems(result.problems, verbose)
     if as_json:
         _dump(result.to_dict())

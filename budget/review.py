@@ -470,3 +470,36 @@ def check_against(last_path: str, new_path: str, rules: RuleSet) -> Comparison:
                                    new_label=str(new_path))
     comparison.problems[:0] = problems
     return comparison
+
+
+class ReviewCarrier:
+    """The `classify --reviewed LAST.性別預算.xlsx` step, for :func:`budget.run.run_classify`'s ``adjust``.
+
+    The reviewed workbook is read when the carrier is made (so a bad file stops the run before any
+    export is read); calling it carries the reviews over and returns ``(decisions, problems)``, the
+    first problem being the summary the 紀錄 sheet shows (how many were carried, how many not).
+    """
+
+    def __init__(self, path: str, rules: RuleSet) -> None:
+        from .annotated import is_annotated, read_annotated
+        from .problems import BudgetError
+
+        if not is_annotated(path):
+            raise BudgetError.one("reviewed-not-annotated",
+                                  "--reviewed 需指定由 classify 產出並已填寫覆核欄的附註工作簿（含明細與資料工作表）",
+                                  "--reviewed needs an annotated workbook written by classify", file=str(path))
+        self.book = read_annotated(path)
+        self.rules = rules
+        self.result: CarryOver | None = None
+
+    def __call__(self, lines: list[LineItem], decisions: list[Decision]) -> tuple[list[Decision], list[Problem]]:
+        from pathlib import Path
+
+        result = carry_reviews(lines, decisions, self.book.rows, self.rules, source=Path(self.book.path).name)
+        self.result = result
+        summary = Problem(
+            "review-carried", result.log_lines()[0],
+            f"{len(result.carried)} of {result.reviewed} reviewed decisions carried over "
+            f"({len(result.amount_changed)} with a changed amount), {len(result.unplaced)} could not be placed",
+            WARNING, file=self.book.path)
+        return result.decisions, [summary, *self.book.problems, *result.problems]

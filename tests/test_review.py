@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from budget.annotated import read_annotated
-from budget.layout import ADDED_COLUMNS, DATA_COLUMNS, DATA_SHEET, DETAIL_SHEET
+from budget.layout import ADDED_COLUMNS, DETAIL_SHEET
 from budget.models import EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision, LineItem
 from budget.review import (
     FLAG_AMOUNT_CHANGED, ReviewEntryError, apply_review, apply_reviews, carry_reviews, pair_lines, parse_override,
@@ -70,50 +70,35 @@ def line(description: str, amount: str | None, *, unit: str = "元", plan: str =
                     sheet="歲出", row=row, kind=kind)
 
 
-# --- a minimal annotated workbook, written per budget/layout.py ---------------------------------
+# --- annotated workbooks: written by the real writer, then filled in as a reviewer would -------
 
-ORIGINAL_HEADER = ("工作計畫", "分支計畫", "用途別科目", "說明", "金額")
-
-
-def write_annotated(path: Path, rows: list[tuple[LineItem, Decision, str, str]]) -> Path:
-    """An annotated workbook as `classify` lays it out: 明細 (original columns + added ones, the
-    reviewer's 覆核/覆核說明 filled in) and the hidden 資料 sheet, row for row."""
+def write_annotated(path: Path, rows: list[tuple[LineItem, Decision, str, str]], rules=None) -> Path:
+    """An annotated workbook of ``rows`` (line, decision, 覆核, 覆核說明) written by
+    budget.workbook.write_annotated_workbook; the 覆核/覆核說明 cells are then typed into 明細 with
+    openpyxl, found by their titles in row 1, as a reviewer does in Excel."""
     import openpyxl
 
-    wb = openpyxl.Workbook()
-    detail = wb.active
-    detail.title = DETAIL_SHEET
-    titles = [title for _, title in ADDED_COLUMNS]
-    detail.append(list(ORIGINAL_HEADER) + titles)
-    data = wb.create_sheet(DATA_SHEET)
-    data.sheet_state = "hidden"
-    data.append(list(DATA_COLUMNS))
-    for item, decision, review, note in rows:
-        added = {
-            "category_name": decision.category or "", "category": decision.category or "", "official_class": "",
-            "status": decision.status, "share_percent": "", "gender_amount": float(decision.gender_amount),
-            "evidence": decision.explain(), "rule": decision.rule, "source": item.source,
-            "review": review, "review_note": note,
-        }
-        original = [item.plan, item.branch, f"{item.account_code} {item.account}", item.description,
-                    float(item.amount) if item.amount is not None else None]
-        detail.append(original + [added[key] for key, _ in ADDED_COLUMNS])
-        values = {
-            "file": item.file, "sheet": item.sheet, "row": str(item.row), "kind": item.kind,
-            "year": "" if item.year is None else str(item.year), "agency": item.agency, "plan": item.plan,
-            "branch": item.branch, "account_code": item.account_code, "account": item.account,
-            "description": item.description, "amount": "" if item.amount is None else str(item.amount),
-            "unit": item.unit, "status": decision.status, "category": decision.category or "",
-            "share_percent": "" if decision.share_percent is None else str(decision.share_percent),
-            "gender_amount": str(decision.gender_amount), "rule": decision.rule,
-        }
-        data.append([values[c] for c in DATA_COLUMNS])
-    for ws in (detail, data):
-        for r in ws.iter_rows():
-            for c in r:
-                if isinstance(c.value, str):
-                    c.data_type = "s"
-    wb.save(path)
+    from budget.run import RunResult, compute_totals
+    from budget.workbook import write_annotated_workbook
+
+    rules = rules or parse_rules(RULES_TOML.encode(), "test.toml")
+    lines = [r[0] for r in rows]
+    decisions = [r[1] for r in rows]
+    run = RunResult(lines=lines, decisions=decisions, totals=compute_totals(lines, decisions, rules), problems=[],
+                    rules=rules)
+    write_annotated_workbook(path, run)
+    entries = [(i, review, note) for i, (_, _, review, note) in enumerate(rows) if review or note]
+    if entries:
+        wb = openpyxl.load_workbook(path)
+        ws = wb[DETAIL_SHEET]
+        header = [c.value for c in ws[1]]
+        titles = dict(ADDED_COLUMNS)
+        review_col = len(header) - header[::-1].index(titles["review"])
+        note_col = len(header) - header[::-1].index(titles["review_note"])
+        for i, review, note in entries:
+            ws.cell(i + 2, review_col, review or None)
+            ws.cell(i + 2, note_col, note or None)
+        wb.save(path)
     return path
 
 
@@ -355,3 +340,50 @@ def test_carried_amount_review_converts_units(tmp_path, rules):
     assert result.decisions[0].gender_amount == Decimal(24000)
     assert result.decisions[0].review == "gender-training 24千元"  # what the new workbook's 覆核 will say
     assert result.amount_changed == []
+
+
+def test_carried_reviews_reach_the_new_workbook_its_log_and_the_year_after(tmp_path, rules):
+    import openpyxl
+
+    from budget.engine import Classifier
+    from budget.review import ReviewCarrier
+    from budget.run import RunResult, compute_totals
+    from budget.workbook import write_annotated_workbook
+
+    last = write_annotated(tmp_path / "115.性別預算.xlsx", [
+        (line("專題演講鐘點費", "40000", row=2, year=115), Decision(UNMATCHED), "gender-training 25%", "四場中一場"),
+        (line("已停辦的性別講座", "9000", row=3, year=115), Decision(REVIEW), "gender-training", ""),
+    ])
+
+    def classify_with(carrier, lines, path):
+        decisions = [Classifier(rules).classify(x) for x in lines]
+        decisions, problems = carrier(lines, decisions)
+        run = RunResult(lines=lines, decisions=decisions, totals=compute_totals(lines, decisions, rules),
+                        problems=problems, rules=rules)
+        write_annotated_workbook(path, run)
+        return decisions, problems
+
+    new_lines = [line("專題演講鐘點費", "48000", row=2), line("一般事務費", "1000", row=3)]
+    decisions, problems = classify_with(ReviewCarrier(str(last), rules), new_lines, tmp_path / "116.性別預算.xlsx")
+    assert decisions[0].counted == Decimal(12000)
+    assert problems[0].code == "review-carried" and "沿用 1 筆" in problems[0].message
+    book = read_annotated(tmp_path / "116.性別預算.xlsx")
+    assert [(r.review, r.review_note) for r in book.rows] == [("gender-training 25%", "四場中一場"), ("", "")]
+    log = [v for r in openpyxl.load_workbook(tmp_path / "116.性別預算.xlsx")["紀錄"].iter_rows(values_only=True)
+           for v in r if isinstance(v, str)]
+    assert any("沿用 1 筆" in v and "無法對應 1 筆" in v for v in log)
+    assert any("已停辦的性別講座" in v for v in log)
+    # The year after, the same decision carries again from the new workbook.
+    again, _ = classify_with(ReviewCarrier(str(tmp_path / "116.性別預算.xlsx"), rules),
+                             [line("專題演講鐘點費", "48000", row=5)], tmp_path / "117.性別預算.xlsx")
+    assert again[0].counted == Decimal(12000) and again[0].review == "gender-training 25%"
+
+
+def test_reviewed_must_be_an_annotated_workbook(tmp_path, rules):
+    from budget.problems import BudgetError
+    from budget.review import ReviewCarrier
+
+    (tmp_path / "a.csv").write_text("說明,金額\nx,1\n", encoding="utf-8")
+    with pytest.raises(BudgetError) as err:
+        ReviewCarrier(str(tmp_path / "a.csv"), rules)
+    assert err.value.problems[0].code == "reviewed-not-annotated"

@@ -119,20 +119,19 @@ def _write(report: Report, path: str) -> None:
     book.wb.close()
 
 
-def _title(sheet: _Sheet, report: Report, text: str, width: int) -> None:
+def _title(sheet: _Sheet, report: Report, text: str) -> None:
     agency = f"{report.agency} " if report.agency else ""
     sheet.text(0, 0, f"{agency}{text}", "title")
     sheet.widths.pop(0, None)
     sheet.text(1, 0, f"單位：新臺幣{report.unit}", "unit")
     sheet.widths.pop(0, None)
-    if width > 1:
-        sheet.ws.set_row(0, 22)
+    sheet.ws.set_row(0, 22)
 
 
 def _table_sheet(book: _Book, report: Report) -> None:
     sheet = book.sheet(TABLE_SHEET)
     columns = report.columns
-    _title(sheet, report, f"{report.report_year}年度性別預算編列情形表", len(columns))
+    _title(sheet, report, f"{report.report_year}年度性別預算編列情形表")
     header = 3
     for c, column in enumerate(columns):
         sheet.text(header, c, column.title, "header")
@@ -166,6 +165,7 @@ def _table_sheet(book: _Book, report: Report) -> None:
                     sheet.text(row, c, value)
             row += 1
     group_row("總計", main.gender_total, "total")
+    total_row = row
     row += 2
     notes = [n for n in report.notes if n.year == main.year and (n.scope.startswith("編列情形表") or n.scope == "待覆核")]
     if not main.items:
@@ -177,14 +177,14 @@ def _table_sheet(book: _Book, report: Report) -> None:
         row += 1
     sheet.finish()
     if keys:
-        sheet.ws.autofilter(header, 0, max(row - len(notes) - 3, header), len(keys) - 1)
+        sheet.ws.autofilter(header, 0, total_row - 1 if total_row > header + 1 else header, len(keys) - 1)
 
 
 def _compare_sheet(book: _Book, report: Report) -> None:
     sheet = book.sheet(COMPARE_SHEET)
     years = [y.year for y in report.years]
     pairs = list(zip(years, years[1:]))
-    _title(sheet, report, f"性別預算年度比較（{years[0]}–{years[-1]} 年度）", 1 + len(years) + 2 * len(pairs))
+    _title(sheet, report, f"性別預算年度比較（{years[0]}–{years[-1]} 年度）")
     row = 3
 
     def table(caption: str, rows: list[tuple[str, dict[int, Decimal]]], total: dict[int, Decimal] | None) -> tuple[int, int]:
@@ -263,7 +263,7 @@ def _compare_sheet(book: _Book, report: Report) -> None:
 def _stats_sheet(book: _Book, report: Report) -> None:
     sheet = book.sheet(STATS_SHEET)
     main = report.main
-    _title(sheet, report, f"{main.year}年度性別預算統計", 3)
+    _title(sheet, report, f"{main.year}年度性別預算統計")
     row = 3
     for label, value, kind in (("機關預算總額", main.budget_total, "amount"), ("性別預算合計", main.gender_total, "amount"),
                                ("性別預算占機關預算比率", main.share, "percent"),

@@ -339,3 +339,17 @@ def test_cli_help_mentions_the_options():
     assert result.exit_code == 0
     for option in ("--unit", "--agency", "--year", "--json", "--output"):
         assert option in result.stdout
+
+
+@pytest.mark.skipif(__import__("shutil").which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_opens_the_report(books, rules, tmp_path):
+    import csv
+    import subprocess
+
+    out = write_report_workbook(make_report(books, rules), tmp_path / "report.xlsx")
+    profile = (tmp_path / "lo-profile").as_uri()
+    done = subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1",
+                           "--outdir", str(tmp_path / "csv"), str(out)], capture_output=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader((tmp_path / "csv" / "report.csv").open(encoding="utf-8")))
+    assert any(r and r[0] == "總計" and "657" in r for r in rows)

@@ -118,6 +118,7 @@ class Classifier:
             self._needs.append((tuple(needs), frozenset().union(*(t.none for t in tables))))
         self._field_cache: dict[str, tuple[str, dict[int, int]]] = {}
         self._todo: dict[frozenset[int], tuple[int, ...]] = {}
+        self._viable: dict[frozenset[int], bool] = {}
         self._cost_terms = sorted({fold(t) for t in rules.cost_terms}, key=len, reverse=True)
 
     # --- compilation ---------------------------------------------------------------------------
@@ -216,15 +217,20 @@ class Classifier:
                 ok = False
         return ok
 
-    def _match(self, line: LineItem, description: str) -> tuple[list[_Match], list[Evidence]]:
-        """Categories matching ``line`` with ``description`` in place of its own; plus exclusions."""
+    def _match(self, line: LineItem, description: str) -> tuple[list[_Match], list[Evidence], bool]:
+        """Categories matching ``line`` with ``description`` in place of its own; plus exclusions.
+
+        The third value says whether any category could match part of the text: False when every
+        candidate lacks a needed term (it was evaluated only for its exclusions). A part of the
+        text (a sub-item) hits only some of the terms, so it cannot match either.
+        """
         folded = fold(description)
         description_hits = self._hits(folded)
         plan, plan_hits = self._field(line.plan)
         branch, branch_hits = self._field(line.branch)
         account, account_hits = self._field(line.account)
         if not (description_hits or plan_hits or branch_hits or account_hits or self._always):
-            return [], []
+            return [], [], False
         present = frozenset(description_hits)
         if plan_hits or branch_hits or account_hits:
             present = present.union(plan_hits, branch_hits, account_hits)
@@ -232,7 +238,7 @@ class Classifier:
         if todo is None:
             todo = self._candidates(present)
         if not todo:
-            return [], []
+            return [], [], False
         texts = {"description": folded, "plan": plan, "branch": branch, "account": account}
         hits = {"description": description_hits, "plan": plan_hits, "branch": branch_hits,
                 "account": account_hits}
@@ -245,7 +251,7 @@ class Classifier:
                 matches.append(_Match(c, evidence))
             else:
                 exclusions.extend(e for e in evidence if e.excluded)
-        return matches, exclusions
+        return matches, exclusions, self._viable[present]
 
     def _candidates(self, present: frozenset[int]) -> tuple[int, ...]:
         """Indexes of the categories worth evaluating when the terms ``present`` hit (cached).
@@ -257,13 +263,18 @@ class Classifier:
         for tid in present:
             candidates.update(self._by_term.get(tid, ()))
         todo = []
+        viable = False
         for index in sorted(candidates):
             needs, nones = self._needs[index]
-            if nones.isdisjoint(present) and any(n.isdisjoint(present) for n in needs):
+            lacking = any(n.isdisjoint(present) for n in needs)
+            if lacking and nones.isdisjoint(present):
                 continue
             todo.append(index)
+            viable = viable or not lacking
         if len(self._todo) > 100_000:
             self._todo.clear()
+            self._viable.clear()
+        self._viable[present] = viable
         self._todo[present] = result = tuple(todo)
         return result
 
@@ -273,9 +284,10 @@ class Classifier:
         """Decide one line: matched, review (with reasons) or unmatched; totals are excluded."""
         if line.kind == TOTAL:
             return Decision(EXCLUDED, rule="subtotal-row", reasons=["合計/小計列，不計入（subtotal row, not counted）"])
-        matches, exclusions = self._match(line, line.description)
-        if not matches and not exclusions:
-            return Decision(UNMATCHED)
+        matches, exclusions, viable = self._match(line, line.description)
+        if not matches and not (exclusions and viable):
+            # Nothing hit, or nothing could match even in part (see _match): no sub-item can match.
+            return Decision(UNMATCHED, evidence=exclusions)
         preamble, pieces = split_subitems(line.description, line.unit)
         if pieces and not self._match(line, preamble)[0]:
             # Sub-items are decided one by one, unless the preamble names the purpose of them all
@@ -317,7 +329,7 @@ class Classifier:
         gender_pieces: list[tuple[object, _Match]] = []
         reasons: list[str] = []
         for piece in pieces:
-            sub_matches, _ = self._match(line, piece.text)
+            sub_matches = self._match(line, piece.text)[0]
             sub_chosen, _ = _choose(sub_matches) if sub_matches else (None, [])
             subitems.append(SubItem(piece.marker, piece.text, piece.amount,
                                     tuple(m.category.category.id for m in sub_matches)))

@@ -477,7 +477,6 @@ def _print_classify(result) -> None:
     t = result.totals
     counts = t.status_lines
     share = t.share_percent
-    console = _console()
     lines = [
         f"讀取 {t.rows_read:,} 列：明細 {t.lines:,} 行，符合 {counts.get(MATCHED, 0):,}、待覆核 {counts.get(REVIEW, 0):,}、"
         f"不符合 {counts.get(UNMATCHED, 0):,}、小計不計 {counts.get(EXCLUDED, 0):,}",
@@ -491,7 +490,7 @@ def _print_classify(result) -> None:
     if result.output:
         lines.append(f"已寫出 {result.output}")
     for text in lines:
-        console.print(text, markup=False)
+        typer.echo(text)  # never wrapped: the output path must stay whole
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_CELL_TEXT = 32767
 #: Most significant digits a spreadsheet number keeps; longer numbers are written as text.
 MAX_DIGITS = 15
+#: Above this many lines the workbook is written in xlsxwriter's constant-memory mode.
+CONSTANT_MEMORY_ABOVE = 50_000
 #: First characters that make a spreadsheet treat typed text as a formula; such cells get a quote prefix.
 FORMULA_STARTS = frozenset("=+-@\t\r#{")
 
@@ -159,6 +161,10 @@ class _Writer:
     def text(self, ws: Any, row: int, col: int, value: str, kind: str | None = None,
              where: Where = None) -> None:
         """Write ``value`` as a string cell, cleaned and within the cell limit; problems if ``where``."""
+        if value.isprintable() and len(value) <= MAX_CELL_TEXT // 2:  # the common case, checked cheaply
+            if value:
+                ws.write_string(row, col, value, self.fmt(kind, value[0] in FORMULA_STARTS))
+            return
         text, changed = clean_text(value)
         if changed and where is not None:
             self.problems.append(Problem(
@@ -233,7 +239,9 @@ class _Writer:
         started = time.perf_counter()
         self.wb = xlsxwriter.Workbook(str(self.path), {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-            "constant_memory": True, "nan_inf_to_errors": False,
+            # Shared strings (smaller, faster, read back exactly by every reader) unless the run is so
+            # large that holding every cell in memory would hurt; then rows are flushed as written.
+            "constant_memory": len(self.run.lines) > CONSTANT_MEMORY_ABOVE, "nan_inf_to_errors": False,
         })
         run = self.run
         self.wb.set_properties({
@@ -332,6 +340,7 @@ class _Writer:
             self.text(detail, 0, c, title, "header")
         for c, name in enumerate(DATA_COLUMNS):
             data.write_string(0, c, name, header_fmt)
+        self._data_cols = [DATA_COLUMNS.index(name) if name in DATA_COLUMNS else None for name in _DATA_ORDER]
         review_headers = ["明細列", "來源", "工作計畫", "用途別科目", "說明", f"計算金額（{self.unit}）", "建議類別代碼",
                           "建議類別", "建議性別預算數", "待覆核原因與依據", "亦符合類別"]
         for c, title in enumerate(review_headers):
@@ -353,8 +362,6 @@ class _Writer:
             for key, (kind, value) in added.items():
                 c = self.added[key]
                 if value is None or value == "":
-                    if kind == "input":
-                        detail.write_blank(r, c, None, self.fmt("input"))
                     continue
                 if isinstance(value, Decimal) and kind != "percent":
                     numeric = self.number(detail, r, c, value, kind, (line, _ADDED_TITLES["amount"]) if key == "amount" else None)
@@ -421,18 +428,15 @@ class _Writer:
                 added["category_name"][1], added["gender_amount"][1], d.explain(), "、".join(d.also_matched)]
 
     def _data_row(self, ws: Any, r: int, line: LineItem, d: Decision) -> None:
-        values: dict[str, Any] = {
-            "file": line.file, "sheet": line.sheet, "row": line.row, "kind": line.kind, "year": line.year,
-            "agency": line.agency, "plan": line.plan, "branch": line.branch, "account_code": line.account_code,
-            "account": line.account, "description": line.description,
-            "amount": format_amount(line.amount) if line.amount is not None else "", "unit": line.unit,
-            "status": d.status, "category": d.category or "",
-            "share_percent": format_amount(d.share_percent) if d.share_percent is not None else "",
-            "gender_amount": format_amount(d.gender_amount), "rule": d.rule,
-        }
-        for c, name in enumerate(DATA_COLUMNS):
-            value = values.get(name)
-            if value is None or value == "":
+        values = (
+            line.file, line.sheet, line.row, line.kind, line.year, line.agency, line.plan, line.branch,
+            line.account_code, line.account, line.description,
+            format_amount(line.amount) if line.amount is not None else "", line.unit, d.status, d.category or "",
+            format_amount(d.share_percent) if d.share_percent is not None else "", format_amount(d.gender_amount),
+            d.rule,
+        )
+        for c, value in zip(self._data_cols, values):
+            if value is None or value == "" or c is None:
                 continue
             if isinstance(value, int):
                 ws.write_number(r, c, value)
@@ -441,9 +445,11 @@ class _Writer:
 
     def _finish_detail(self, ws: Any, widths: list[int], n: int) -> None:
         last_col = len(self.headers) - 1
+        inputs = {self.added["review"], self.added["review_note"]}
         for c, w in enumerate(widths):
             cap = 60 if c == self.added["evidence"] else 50
-            ws.set_column(c, c, min(max(w + 2, 6), cap))
+            ws.set_column(c, c, max(min(max(w + 2, 6), cap), 14 if c in inputs else 0),
+                          self.fmt("input") if c in inputs else None)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(n, 1), last_col)
         if n == 0:
@@ -761,6 +767,10 @@ def _sample(value: Any) -> str:
         return f"{value:,}"
     return str(value)[:80]
 
+
+#: The 資料 values :meth:`_Writer._data_row` produces, in its order (placed by name in DATA_COLUMNS).
+_DATA_ORDER = ("file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",
+               "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule")
 
 _SYNTHETIC_COLUMNS = ("工作計畫", "分支計畫", "科目代碼", "用途別科目", "說明", "金額", "單位")
 

@@ -1,0 +1,268 @@
+"""Cell facts calamine does not give, read from the .xlsx/.ods XML: sheet parts and states, hidden rows,
+formulas and their cached values, merges, and the number formats of codes stored as numbers.
+
+Large parts are scanned with byte-level regular expressions (no XML tree is built: a 100k-row
+sheet costs about 0.1 s); small parts (workbook, relationships, styles) are parsed with defusedxml.
+Rows and columns here are 1-based, as Excel shows them.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
+_CELL_REF = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d{1,7})["']""")
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\s*>([^<]*)<")
+_HIDDEN_ROW = re.compile(rb"""<(?:[\w.-]+:)?row\b([^>]*?)\bhidden\s*=\s*["'](?:1|true)["']([^>]*)>""")
+_ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
+_STYLE = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
+
+
+@dataclass
+class FormulaCell:
+    """A formula cell: whether it carries a cached value, and that value's text."""
+
+    has_value: bool
+    value: str = ""
+
+
+@dataclass
+class SheetFacts:
+    """What the XML says about one sheet beyond its values."""
+
+    name: str
+    state: str = "visible"  # visible | hidden | veryhidden
+    part: str = ""
+    hidden_rows: set[int] = field(default_factory=set)
+    formulas: dict[tuple[int, int], FormulaCell] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 1-based r0, c0, r1, c1
+    merges_known: bool = False
+    escapes: bool = False  # the XML holds _xHHHH_ escapes or character references (maybe control characters)
+
+
+def _has_escapes(data: bytes) -> bool:
+    return b"_x00" in data or b"&#" in data or b"_X00" in data
+
+
+def xlsx_shared_strings_escape(zf: zipfile.ZipFile) -> bool:
+    """True when the shared strings may hold control characters (escaped as ``_x0007_`` or ``&#7;``)."""
+    for info in zf.infolist():
+        if info.filename.lower().endswith("sharedstrings.xml"):
+            if _has_escapes(zf.read(info)):
+                return True
+    return False
+
+
+def column_number(letters: str) -> int:
+    """``A`` → 1, ``Z`` → 26, ``AA`` → 27."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def column_letters(number: int) -> str:
+    """1 → ``A``, 27 → ``AA``."""
+    out = ""
+    while number > 0:
+        number, rem = divmod(number - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _parse_xml(data: bytes):
+    from defusedxml.ElementTree import fromstring
+
+    return fromstring(data, forbid_dtd=True)
+
+
+# --- .xlsx ----------------------------------------------------------------------------------------
+
+def xlsx_sheets(zf: zipfile.ZipFile) -> list[SheetFacts]:
+    """Every sheet of the workbook in order, with its state and the zip part holding its cells."""
+    names = {n.lower(): n for n in zf.namelist()}
+    wb_part = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        rels = _parse_xml(zf.read(names["_rels/.rels"]))
+        for rel in rels.iter(_NS_PKG_REL + "Relationship"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                wb_part = rel.get("Target", wb_part).lstrip("/")
+    wb_real = names.get(wb_part.lower(), wb_part)
+    wb = _parse_xml(zf.read(wb_real))
+    rels_part = posixpath.join(posixpath.dirname(wb_real), "_rels", posixpath.basename(wb_real) + ".rels")
+    targets: dict[str, str] = {}
+    if rels_part.lower() in names:
+        for rel in _parse_xml(zf.read(names[rels_part.lower()])).iter(_NS_PKG_REL + "Relationship"):
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                full = target.lstrip("/")
+            else:
+                full = posixpath.normpath(posixpath.join(posixpath.dirname(wb_real), target))
+            targets[rel.get("Id", "")] = names.get(full.lower(), full)
+    sheets = []
+    for el in wb.iter():
+        if el.tag.endswith("}sheet") or el.tag == "sheet":
+            rid = el.get(_NS_REL + "id", "")
+            state = (el.get("state") or "visible").lower()
+            sheets.append(SheetFacts(name=el.get("name", ""), state=state, part=targets.get(rid, "")))
+    return sheets
+
+
+def scan_xlsx_sheet(zf: zipfile.ZipFile, facts: SheetFacts) -> SheetFacts:
+    """Fill ``facts`` with the sheet's hidden rows, formula cells and merged ranges."""
+    if not facts.part:
+        return facts
+    data = zf.read(facts.part)  # verifies the CRC: a damaged part raises BadZipFile here
+    facts.escapes = _has_escapes(data)
+    if b"hidden" in data:
+        for m in _HIDDEN_ROW.finditer(data):
+            num = _ROW_NUMBER.search(m.group(1) + b" " + m.group(2))
+            if num:
+                facts.hidden_rows.add(int(num.group(1)))
+    if (b"<f" in data or b":f>" in data or b":f " in data) and _FORMULA.search(data):
+        for m in _FORMULA.finditer(data):
+            p = m.start()
+            start = max(data.rfind(b"<c ", 0, p), data.rfind(b":c ", 0, p), data.rfind(b"<c\t", 0, p))
+            if start < 0:
+                continue
+            tag_end = data.find(b">", start)
+            ref = _CELL_REF.search(data, start, tag_end + 1)
+            if not ref:
+                continue
+            close = data.find(b"c>", p)
+            body = data[tag_end:close if close > 0 else len(data)]
+            value = _VALUE.search(body)
+            key = (int(ref.group(2)), column_number(ref.group(1).decode("ascii")))
+            text = value.group(1).decode("utf-8", "replace").strip() if value else ""
+            facts.formulas[key] = FormulaCell(bool(text), text)
+    tail = data.rfind(b"<mergeCells")
+    facts.merges_known = True
+    if tail > 0:
+        for m in re.finditer(rb"""ref\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d+):\$?([A-Za-z]{1,3})\$?(\d+)["']""",
+                             data[tail:]):
+            facts.merges.append((int(m.group(2)), column_number(m.group(1).decode()),
+                                 int(m.group(4)), column_number(m.group(3).decode())))
+    return facts
+
+
+def _zero_pad_formats(zf: zipfile.ZipFile) -> dict[int, int]:
+    """Style index → digits of a zero-padded number format such as ``0000`` (only those styles)."""
+    names = {n.lower(): n for n in zf.namelist()}
+    if "xl/styles.xml" not in names:
+        return {}
+    root = _parse_xml(zf.read(names["xl/styles.xml"]))
+    formats: dict[int, str] = {}
+    for el in root.iter(_NS_MAIN + "numFmt"):
+        try:
+            formats[int(el.get("numFmtId", "-1"))] = el.get("formatCode", "")
+        except ValueError:
+            continue
+    pads: dict[int, int] = {}
+    xfs = root.find(_NS_MAIN + "cellXfs")
+    if xfs is None:
+        return pads
+    for index, xf in enumerate(xfs.findall(_NS_MAIN + "xf")):
+        code = formats.get(int(xf.get("numFmtId", "0") or 0), "")
+        code = code.replace('"', "").replace("\\", "")
+        if re.fullmatch(r"0{2,}", code):
+            pads[index] = len(code)
+    return pads
+
+
+def xlsx_code_widths(zf: zipfile.ZipFile, part: str, cells: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """For numeric code cells (row, col), the zero-padded width their number format shows (``0000`` → 4).
+
+    Only cells whose format is all zeros are returned; called only when a code column holds numbers.
+    """
+    pads = _zero_pad_formats(zf)
+    if not pads or not cells:
+        return {}
+    wanted_cols = {c for _, c in cells}
+    letters = b"|".join(column_letters(c).encode() for c in sorted(wanted_cols))
+    cell_re = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*[\"'](" + letters + rb")(\d+)[\"'][^>]*>")
+    data = zf.read(part)
+    out: dict[tuple[int, int], int] = {}
+    for m in cell_re.finditer(data):
+        key = (int(m.group(2)), column_number(m.group(1).decode()))
+        if key not in cells:
+            continue
+        style = _STYLE.search(m.group(0))
+        if style and int(style.group(1)) in pads:
+            out[key] = pads[int(style.group(1))]
+    return out
+
+
+# --- .ods -----------------------------------------------------------------------------------------
+
+_T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODS_MARKERS = (b"table:formula", b"table:visibility", b"number-columns-spanned", b"number-rows-spanned")
+
+
+def scan_ods(zf: zipfile.ZipFile, wanted: set[str] | None = None) -> dict[str, SheetFacts]:
+    """Hidden rows, formula cells and merges of each table in an .ods file.
+
+    The XML is only parsed (with defusedxml, streaming) when content.xml contains one of those
+    features at all; a plain export costs one substring search.
+    """
+    from defusedxml.ElementTree import iterparse
+
+    names = {n.lower(): n for n in zf.namelist()}
+    out: dict[str, SheetFacts] = {}
+    with zf.open(names["content.xml"]) as fh:
+        head = fh.read()
+    if not any(marker in head for marker in _ODS_MARKERS):
+        return out
+    import io
+
+    facts: SheetFacts | None = None
+    row = col = 0
+    row_repeat = 1
+    depth_skip = 0
+    for event, el in iterparse(io.BytesIO(head), events=("start", "end"), forbid_dtd=True):
+        tag = el.tag
+        if event == "start":
+            if tag == _T + "table":
+                name = el.get(_T + "name", "")
+                facts = SheetFacts(name=name, merges_known=True)
+                out[name] = facts
+                row = 0
+            elif facts is None:
+                continue
+            elif tag == _T + "table-row":
+                row += 1
+                col = 0
+                row_repeat = int(el.get(_T + "number-rows-repeated", "1") or 1)
+                if el.get(_T + "visibility", "visible") in ("collapse", "filter"):
+                    facts.hidden_rows.update(range(row, row + min(row_repeat, 1_048_576)))
+            elif tag in (_T + "table-cell", _T + "covered-table-cell"):
+                col += 1
+                if depth_skip:
+                    continue
+                formula = el.get(_T + "formula")
+                if formula is not None and tag == _T + "table-cell":
+                    vtype = el.get(_O + "value-type")
+                    value = el.get(_O + "value") or el.get(_O + "string-value") or ""
+                    facts.formulas[(row, col)] = FormulaCell(vtype is not None, value)
+                cs = int(el.get(_T + "number-columns-spanned", "1") or 1)
+                rs = int(el.get(_T + "number-rows-spanned", "1") or 1)
+                if (cs > 1 or rs > 1) and tag == _T + "table-cell":
+                    facts.merges.append((row, col, row + rs - 1, col + cs - 1))
+        else:
+            if tag in (_T + "table-cell", _T + "covered-table-cell") and facts is not None:
+                col += int(el.get(_T + "number-columns-repeated", "1") or 1) - 1
+                el.clear()
+            elif tag == _T + "table-row" and facts is not None:
+                row += row_repeat - 1
+                el.clear()
+            elif tag == _T + "table":
+                facts = None
+                el.clear()
+    return out

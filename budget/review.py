@@ -203,9 +203,26 @@ def apply_reviews(rows: Sequence["AnnotatedRow"], rules: RuleSet) -> tuple[list[
 
 # --- matching lines across years ---------------------------------------------------------------
 
+_MONEY_IN_TEXT = re.compile(r"\d[\d,]*(?:\.\d+)?(?=(?:千元|仟元|萬元|元))")
+_ROC_YEAR_IN_TEXT = re.compile(r"(?<!\d)1\d{2}(?=年)")
+
+
+def description_key(text: str) -> str:
+    """A description normalised for recognising the same line in another year.
+
+    Folded (width, 台/臺, spaces), with the amounts and ROC years it mentions blanked out: budget
+    books restate them every year (``辦理性別落差分析所需經費48,070元``, ``116年度…``), and a line
+    whose amount changed is still the same line.
+    """
+    folded = fold(text)
+    return _ROC_YEAR_IN_TEXT.sub("〈年〉", _MONEY_IN_TEXT.sub("〈金額〉", folded))
+
+
 def line_key(line: LineItem) -> tuple[str, str, str, str, str]:
-    """What makes two lines "the same line" across runs: normalised plan, branch, account, description."""
-    return (fold(line.plan), fold(line.branch), fold(line.account_code), fold(line.account), fold(line.description))
+    """What makes two lines "the same line" across runs: the same normalised plan, branch, account
+    (code and name) and description (see :func:`description_key`)."""
+    return (fold(line.plan), fold(line.branch), fold(line.account_code), fold(line.account),
+            description_key(line.description))
 
 
 def _amount_in_yuan(line: LineItem) -> Decimal | None:

@@ -387,3 +387,11 @@ def test_reviewed_must_be_an_annotated_workbook(tmp_path, rules):
     with pytest.raises(BudgetError) as err:
         ReviewCarrier(str(tmp_path / "a.csv"), rules)
     assert err.value.problems[0].code == "reviewed-not-annotated"
+
+
+def test_same_line_when_only_the_amounts_or_year_in_its_text_changed():
+    old = [line("辦理性別落差分析所需經費48,070元。", "48070"), line("115年度性別平等專案小組出席費", "18000", row=3)]
+    new = [line("116年度性別平等專案小組出席費", "22500", row=7), line("辦理性別落差分析所需經費43,700元。", "43700", row=8)]
+    assert sorted(pair_lines(old, new)) == [(0, 1), (1, 0)]
+    # …but not when the words differ.
+    assert pair_lines([line("辦理性別落差分析所需經費", "1")], [line("辦理性別影響評估所需經費", "1")]) == []

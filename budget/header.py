@@ -180,8 +180,11 @@ def find_header(rows: list[list[Any]], merges: list[tuple[int, int, int, int]],
     overrides = overrides or {}
     best = HeaderMiss(None, [], {})
     best_score = (-1, -1)
+    seen: list[str] = []  # the first texts of the sheet, for the message when no row looks like a header
     for i in range(min(len(rows), HEADER_SCAN_ROWS)):
         texts = [cell_text(v) for v in rows[i]]
+        if len(seen) < 5:
+            seen += [t for t in texts if t][: 5 - len(seen)]
         if sum(1 for t in texts if t) < 2:
             continue
         pair = _two_row_titles(rows, i, merges)
@@ -198,6 +201,8 @@ def find_header(rows: list[list[Any]], merges: list[tuple[int, int, int, int]],
         score = (sum(1 for f in REQUIRED_FIELDS if f in fields), len(fields))
         if score > best_score:
             best, best_score = HeaderMiss(i + 1, [t for t in texts if t], fields, ambiguous), score
+    if best.row is None:
+        best.titles = seen
     return best
 
 

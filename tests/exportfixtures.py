@@ -1,0 +1,419 @@
+"""Builders for the reader's test corpus: budget exports as offices produce them, and broken or hostile files.
+
+Every builder writes one file into a directory (pytest's ``tmp_path``) and returns its path. The
+contents are made up for the tests; nothing is copied from real budget books.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import struct
+import subprocess
+import zipfile
+from pathlib import Path
+
+# --- the standard small table -------------------------------------------------------------------
+
+TITLE = "臺北市政府資訊局 116年度 歲出預算明細表"
+UNIT_LINE = "單位：新臺幣千元"
+HEADER = ["工作計畫", "用途別科目", "說明", "本年度預算數"]
+#: (plan, account, description, amount) — amounts as they sit in the cells
+ROWS = [
+    ["3203100100 一般行政", "2036 按日按件計資酬金", "性別平等專案小組外聘委員出席費", 60],
+    ["3203100100 一般行政", "2003 教育訓練費", "性別意識培力課程講座鐘點費", 40],
+    ["3203100100 一般行政", "2054 一般事務費", "辦公用品及文具", 1234],
+]
+
+
+def _openpyxl():
+    import openpyxl
+
+    return openpyxl
+
+
+def simple_xlsx(tmp: Path, name: str = "simple.xlsx", rows: list[list] | None = None,
+                header: list[str] | None = None, title_rows: list[str] | None = None) -> Path:
+    """A plain export: optional title rows, one header row, data rows."""
+    openpyxl = _openpyxl()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "歲出明細"
+    for t in title_rows or []:
+        ws.append([t])
+    ws.append(header or HEADER)
+    for r in rows if rows is not None else ROWS:
+        ws.append(r)
+    path = tmp / name
+    wb.save(path)
+    return path
+
+
+def simple_xlsxwriter(tmp: Path, name: str = "simple_xw.xlsx") -> Path:
+    """The standard table written by xlsxwriter (which, unlike openpyxl, uses a shared-strings part)."""
+    import xlsxwriter
+
+    path = tmp / name
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("歲出明細")
+    ws.write_row(0, 0, HEADER)
+    for r, values in enumerate(ROWS, start=1):
+        ws.write_row(r, 0, values)
+    wb.close()
+    return path
+
+
+def layout_xlsx(tmp: Path) -> Path:
+    """The office layout the issue describes, in one sheet "預算" next to a hidden sheet "代碼表".
+
+    Row 1 title, row 2 unit line, rows 4-5 a two-row header with merged cells (科目 over 代碼/名稱,
+    說明 and 金額 merged down), data from row 6: amounts as numbers and as text in every accepted
+    form, a blank row, a hidden row, a 小 計 row, a formula without a cached value, a code stored as
+    a number with format 0000, and a 合計 row.
+    """
+    openpyxl = _openpyxl()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "預算"
+    ws["A1"] = TITLE
+    ws["A2"] = UNIT_LINE
+    ws["A4"], ws["C4"], ws["D4"] = "科目", "說明", "金額"
+    ws.merge_cells("A4:B4")
+    ws.merge_cells("C4:C5")
+    ws.merge_cells("D4:D5")
+    ws["A5"], ws["B5"] = "代碼", "名稱"
+    data = [
+        ("2036", "按日按件計資酬金", "性別平等專案小組委員出席費", 60),          # row 6
+        ("2003", "教育訓練費", "性別意識培力課程", "1,234"),                     # row 7
+        ("2054", "一般事務費", "職務代理人費用", "１２３"),                       # row 8
+        (None, None, None, None),                                               # row 9 blank
+        ("2054", "一般事務費", "退回款", "(1,234)"),                              # row 10
+        ("2054", "一般事務費", "沖銷", "△500"),                                  # row 11 (hidden)
+        (None, None, "小 計", "=SUM(D6:D11)"),                                   # row 12 formula, no cached value
+        ("0271", "測試科目", "代碼以文字儲存", 10),                               # row 13
+        (271, "測試科目", "代碼以數字儲存", 20),                                  # row 14 (format 0000)
+        ("2036", "按日按件計資酬金", "講座鐘點費", "=D6*2"),                       # row 15 formula line
+        ("2036", "按日按件計資酬金", "金額打錯", "12,34"),                        # row 16 unreadable
+        (None, None, "合計", 1000),                                              # row 17
+    ]
+    for i, values in enumerate(data, start=6):
+        for j, v in enumerate(values, start=1):
+            if v is not None:
+                ws.cell(row=i, column=j, value=v)
+    ws["A14"].number_format = "0000"
+    ws.row_dimensions[11].hidden = True
+    hidden = wb.create_sheet("代碼表")
+    hidden.append(["說明", "金額"])
+    hidden.append(["隱藏工作表的資料", 5])
+    hidden.sheet_state = "hidden"
+    path = tmp / "layout.xlsx"
+    wb.save(path)
+    return path
+
+
+def offset_xlsx(tmp: Path) -> Path:
+    """Data that does not start at A1: header at C3, data at C4 and C6 (C5 blank)."""
+    openpyxl = _openpyxl()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C3"], ws["D3"] = "說明", "金額"
+    ws["C4"], ws["D4"] = "出席費", 5
+    ws["C6"], ws["D6"] = "鐘點費", 7
+    path = tmp / "offset.xlsx"
+    wb.save(path)
+    return path
+
+
+def two_sheets_xlsx(tmp: Path) -> Path:
+    """Two data sheets (A, B), a notes sheet without a header and an empty sheet."""
+    openpyxl = _openpyxl()
+    wb = openpyxl.Workbook()
+    a = wb.active
+    a.title = "資訊局"
+    a.append(["說明", "預算數"])
+    a.append(["出席費", 1])
+    b = wb.create_sheet("秘書室")
+    b.append(["摘要", "經費"])
+    b.append(["鐘點費", 2])
+    b.append(["代理人", 3])
+    notes = wb.create_sheet("說明頁")
+    notes.append(["本表依主計總處格式編製"])
+    notes.append(["聯絡人：王小明"])
+    wb.create_sheet("空白")
+    path = tmp / "two_sheets.xlsx"
+    wb.save(path)
+    return path
+
+
+def xlsxwriter_formulas(tmp: Path) -> Path:
+    """Formulas written by xlsxwriter: stored with a cached value of 0."""
+    import xlsxwriter
+
+    path = tmp / "xw_formulas.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("明細")
+    ws.write_row(0, 0, ["說明", "金額"])
+    ws.write_row(1, 0, ["出席費", 100])
+    ws.write(2, 0, "鐘點費")
+    ws.write_formula(2, 1, "=B2*2")
+    wb.close()
+    return path
+
+
+def codes_xlsx(tmp: Path) -> Path:
+    """A code column with text '0271', number 271 formatted 0000, and a plain number 1234."""
+    openpyxl = _openpyxl()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["科目代碼", "說明", "金額"])
+    ws.append(["0271", "文字代碼", 1])
+    ws.append([271, "數字代碼補零", 2])
+    ws.append([1234, "數字代碼", 3])
+    ws["A3"].number_format = "0000"
+    path = tmp / "codes.xlsx"
+    wb.save(path)
+    return path
+
+
+# --- other formats --------------------------------------------------------------------------------
+
+def real_xls(tmp: Path, name: str = "legacy.xls") -> Path | None:
+    """A BIFF .xls written by xlwt (None when xlwt is not installed)."""
+    try:
+        import xlwt
+    except ImportError:
+        return None
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("預算")
+    sheet.write(0, 0, TITLE)
+    sheet.write(1, 0, UNIT_LINE)
+    for c, title in enumerate(HEADER):
+        sheet.write(3, c, title)
+    for r, values in enumerate(ROWS, start=4):
+        for c, v in enumerate(values):
+            sheet.write(r, c, v)
+    code_style = xlwt.easyxf(num_format_str="0000")
+    sheet.write(7, 0, "3203100100 一般行政")
+    sheet.write(7, 1, 271, code_style)  # a code stored as a number, shown as 0271
+    sheet.write(7, 2, "代碼以數字儲存")
+    sheet.write(7, 3, 5)
+    sheet.write(8, 2, "合計")
+    sheet.write(8, 3, 1339)
+    sheet.row(6).hidden = True
+    hidden = book.add_sheet("隱藏")
+    hidden.write(0, 0, "x")
+    hidden.visibility = 1
+    path = tmp / name
+    book.save(str(path))
+    return path
+
+
+def real_ods(tmp: Path, name: str = "budget.ods") -> Path:
+    """An .ods written with odfpy: title row, header, data (a code as text '0271'), a hidden sheet."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.style import Style, TableProperties
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    hidden_style = Style(name="hiddentable", family="table")
+    hidden_style.addElement(TableProperties(display=False))
+    doc.automaticstyles.addElement(hidden_style)
+
+    def row(values):
+        tr = TableRow()
+        for v in values:
+            if v is None:
+                tr.addElement(TableCell())
+            elif isinstance(v, (int, float)):
+                cell = TableCell(valuetype="float", value=v)
+                cell.addElement(P(text=str(v)))
+                tr.addElement(cell)
+            else:
+                cell = TableCell(valuetype="string")
+                cell.addElement(P(text=v))
+                tr.addElement(cell)
+        return tr
+
+    table = Table(name="歲出")
+    table.addElement(row([TITLE]))
+    table.addElement(row(["科目代碼", "說明", "金額(元)"]))
+    table.addElement(row(["0271", "性別平等專案小組出席費", 2500]))
+    table.addElement(row(["2003", "性別培力課程", 12000]))
+    doc.spreadsheet.addElement(table)
+    other = Table(name="隱藏表", stylename=hidden_style)
+    other.addElement(row(["說明", "金額"]))
+    other.addElement(row(["不應讀到", 1]))
+    doc.spreadsheet.addElement(other)
+    path = tmp / name
+    doc.save(str(path))
+    return path
+
+
+def csv_file(tmp: Path, name: str, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    """A CSV file with the given rows, encoded as asked (utf-8, utf-8-sig, cp950, utf-16)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    path = tmp / name
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def big5_csv_with_private_char(tmp: Path) -> Path:
+    """A cp950 CSV whose row 3 description holds a user-defined character (造字, bytes FA 40)."""
+    lines = [
+        "科目代碼,說明,金額",
+        "0271,性別平等專案小組出席費,100",
+        "2036,@@委員出席費,50",
+        "2003,性別培力課程,30",
+    ]
+    data = "\r\n".join(lines).encode("cp950").replace(b"@@", "林".encode("cp950") + b"\xfa\x40") + b"\r\n"
+    path = tmp / "big5.csv"
+    path.write_bytes(data)
+    return path
+
+
+# --- broken and hostile files -------------------------------------------------------------------
+
+def renamed(src: Path, tmp: Path, name: str) -> Path:
+    """A copy of ``src`` under another name (e.g. an .xls renamed .xlsx)."""
+    path = tmp / name
+    shutil.copyfile(src, path)
+    return path
+
+
+def text_file(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def html_as_xls(tmp: Path, name: str = "web.xls") -> Path:
+    """A web page saved with a spreadsheet extension, as many web systems export."""
+    return text_file(tmp, name, "<html><head><meta charset='utf-8'></head><body><table><tr><td>說明</td>"
+                                "<td>金額</td></tr><tr><td>出席費</td><td>1</td></tr></table></body></html>")
+
+
+def truncated(src: Path, tmp: Path, fraction: float = 0.6) -> Path:
+    """The first part of a file, as an interrupted download leaves it."""
+    data = src.read_bytes()
+    path = tmp / ("truncated" + src.suffix)
+    path.write_bytes(data[: int(len(data) * fraction)])
+    return path
+
+
+def corrupt_member(src: Path, tmp: Path, member: str = "xl/worksheets/sheet1.xml") -> Path:
+    """A zip whose sheet data bytes were damaged after compression (the CRC no longer matches)."""
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo(member)
+        offset = info.header_offset
+    data = bytearray(src.read_bytes())
+    name_len, extra_len = struct.unpack("<HH", data[offset + 26: offset + 30])
+    start = offset + 30 + name_len + extra_len
+    for i in range(start + 10, min(start + info.compress_size - 2, start + 60)):
+        data[i] ^= 0x5A
+    path = tmp / ("corrupt" + src.suffix)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def encrypted_xlsx(src: Path, tmp: Path, password: str = "secret") -> Path:
+    """``src`` encrypted with a password, as Excel's "Encrypt with Password" stores it (an OLE file)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    path = tmp / "encrypted.xlsx"
+    with src.open("rb") as fin, path.open("wb") as fout:
+        OOXMLFile(fin).encrypt(password, fout)
+    return path
+
+
+def rewrite_members(src: Path, tmp: Path, name: str, change) -> Path:
+    """A copy of an .xlsx with ``change(member_name, bytes) -> bytes`` applied to every member."""
+    path = tmp / name
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, change(info.filename, zin.read(info.filename)))
+    return path
+
+
+def sparse_far_cell(src: Path, tmp: Path) -> Path:
+    """A well-formed small workbook with one extra cell at XFD1048576 (aborts python-calamine 0.9)."""
+    def change(member: str, data: bytes) -> bytes:
+        if member.endswith("worksheets/sheet1.xml"):
+            return data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+        return data
+    return rewrite_members(src, tmp, "sparse_far.xlsx", change)
+
+
+_LOL = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+                   for i in range(1, 10))
+        + b"]>\n")
+
+
+def billion_laughs(src: Path, tmp: Path, member: str = "xl/sharedStrings.xml") -> Path:  # noqa: D401
+    """An entity-expansion bomb in one XML part (the DTD goes before the root element)."""
+    def change(name: str, data: bytes) -> bytes:
+        if name == member:
+            body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+            return _LOL + body.replace(b"</si>", b"</si><si><t>&lol9;</t></si>", 1)
+        return data
+    if member not in zipfile.ZipFile(src).namelist():
+        raise ValueError(f"{src.name} has no {member}")
+    return rewrite_members(src, tmp, "lol_" + member.replace("/", "_") + ".xlsx", change)
+
+
+def xxe(src: Path, tmp: Path, secret: Path) -> Path:
+    """An external-entity reference to a local file in the sheet XML."""
+    def change(name: str, data: bytes) -> bytes:
+        if name.endswith("worksheets/sheet1.xml"):
+            body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+            return (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY xxe SYSTEM "file://' + str(secret).encode()
+                    + b'">]>' + body)
+        return data
+    return rewrite_members(src, tmp, "xxe.xlsx", change)
+
+
+def ratio_bomb(src: Path, tmp: Path, megabytes: int = 40) -> Path:
+    """A workbook with an extra part of ``megabytes`` of zeros: tiny on disk, a ratio over 1000:1."""
+    path = tmp / "ratio_bomb.xlsx"
+    shutil.copyfile(src, path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/media/padding.bin", b"\0" * (megabytes << 20))
+    return path
+
+
+def declared_size_bomb(src: Path, tmp: Path, declared: int = 3 << 30) -> Path:
+    """A workbook whose central directory declares a 3 GiB uncompressed sheet (the bytes are small)."""
+    data = bytearray(src.read_bytes())
+    eocd = data.rfind(b"PK\x05\x06")
+    cd_offset = struct.unpack("<I", data[eocd + 16: eocd + 20])[0]
+    pos = cd_offset
+    while data[pos:pos + 4] == b"PK\x01\x02":
+        name_len, extra_len, comment_len = struct.unpack("<HHH", data[pos + 28: pos + 34])
+        name = bytes(data[pos + 46: pos + 46 + name_len])
+        if name.endswith(b"sheet1.xml"):
+            data[pos + 24: pos + 28] = struct.pack("<I", min(declared, 0xFFFFFFFF))
+        pos += 46 + name_len + extra_len + comment_len
+    path = tmp / "declared_bomb.xlsx"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def soffice_convert(src: Path, tmp: Path, fmt: str) -> Path | None:
+    """Convert with LibreOffice headless (None when it is not installed or fails)."""
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if not exe:
+        return None
+    out = tmp / f"lo_{fmt}"
+    out.mkdir(exist_ok=True)
+    try:
+        profile = (tmp / "lo_profile").resolve().as_uri()
+        subprocess.run([exe, f"-env:UserInstallation={profile}", "--headless", "--convert-to", fmt,
+                        "--outdir", str(out), str(src)],
+                       capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    result = out / (src.stem + "." + fmt)
+    return result if result.exists() else None

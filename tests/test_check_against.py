@@ -165,3 +165,17 @@ def test_cli_against_needs_an_annotated_workbook_and_a_new_file(rules_file, tmp_
     assert result.exit_code == 2
     result = CliRunner().invoke(app, ["check", "--against", str(tmp_path / "raw.xlsx"), "-r", str(rules_file)])
     assert result.exit_code == 2
+
+
+def test_cli_with_a_raw_export_carries_last_years_reviews(last_book, rules_file, tmp_path):
+    export = tmp_path / "116.csv"
+    export.write_text("年度,工作計畫,分支計畫,用途別科目,說明,金額\n"
+                      "116,資訊管理,01 一般行政,2003 業務費,專題演講鐘點費,48000\n"
+                      "116,資訊管理,01 一般行政,2003 業務費,新移民數位課程委辦,200000\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", "--against", str(last_book), str(export), "-r", str(rules_file), "--json"])
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.stdout)
+    assert [e["description"] for e in payload["new"]] == ["新移民數位課程委辦"]
+    assert payload["changed"] == []  # the reviewed 專題演講鐘點費 carries over: 25 % of 48,000
+    gone = sorted(e["description"] for e in payload["disappeared"])
+    assert gone == ["性別平等專案小組會議外聘委員出席費", "性別統計分析委辦", "育嬰代理人薪資"]

@@ -353,3 +353,19 @@ def test_libreoffice_opens_the_report(books, rules, tmp_path):
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader((tmp_path / "csv" / "report.csv").open(encoding="utf-8")))
     assert any(r and r[0] == "總計" and "657" in r for r in rows)
+
+
+def test_raw_exports_are_classified_on_the_fly(books, rules, tmp_path):
+    # 113 as a raw CSV export: the rules decide (22,500 出席費 → expert fee; 新移民 60 % of 10,000).
+    export = tmp_path / "113年度歲出預算明細.csv"
+    export.write_text("年度,工作計畫,分支計畫,用途別科目,說明,金額\n"
+                      f"113,{P1},01 一般行政,2036 按日按件計資酬金,性別平等專案小組會議外聘委員出席費,22500\n"
+                      f"113,{P2},01 數位推廣,2039 委辦費,新移民數位課程委辦,10000\n"
+                      f"113,{P1},01 一般行政,2054 一般事務費,影印紙,967500\n", encoding="utf-8")
+    report = make_report([books[0], export], rules, unit="元").to_dict()
+    y113 = report["years"]["113"]
+    assert (y113["budget_total"], y113["gender_total"]) == ("1000000", "28500")
+    assert y113["by_category"] == {"expert-attendance-fee": "22500", "new-immigrant-course": "6000"}
+    assert report["sources"][1]["kind"] == "export"
+    # With --year the data's year is overridden, input by input.
+    assert list(make_report([export], rules, years=[112]).to_dict()["years"]) == ["112"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -395,3 +396,62 @@ def test_same_line_when_only_the_amounts_or_year_in_its_text_changed():
     assert sorted(pair_lines(old, new)) == [(0, 1), (1, 0)]
     # …but not when the words differ.
     assert pair_lines([line("辦理性別落差分析所需經費", "1")], [line("辦理性別影響評估所需經費", "1")]) == []
+
+
+# --- classify --reviewed, end to end -----------------------------------------------------------
+
+NEW_CSV = ("年度,工作計畫,分支計畫,用途別科目,說明,金額\n"
+           "116,資訊管理,01 一般行政,2036 按日按件計資酬金,性別平等專案小組會議外聘委員出席費,22500\n"
+           "116,資訊管理,01 一般行政,2003 教育訓練費,專題演講鐘點費,48000\n"
+           "116,資訊管理,01 一般行政,2054 一般事務費,影印紙,100000\n")
+
+
+def _last_reviewed(tmp_path):
+    def last_line(description, amount, code, account, row):
+        return line(description, amount, plan="資訊管理", code=code, account=account, row=row, year=115)
+
+    return write_annotated(tmp_path / "115.性別預算.xlsx", [
+        (last_line("專題演講鐘點費", "40000", "2003", "教育訓練費", 2), Decision(UNMATCHED), "gender-training 25%", "四場中一場"),
+        (last_line("影印紙", "100000", "2054", "一般事務費", 3), Decision(UNMATCHED), "", ""),
+        (last_line("已停辦的講座", "9000", "2003", "教育訓練費", 4), Decision(REVIEW), "gender-training", ""),
+    ])
+
+
+def test_cli_classify_reviewed(tmp_path):
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from budget.cli import app
+
+    (tmp_path / "rules.toml").write_text(RULES_TOML, encoding="utf-8")
+    (tmp_path / "116.csv").write_text(NEW_CSV, encoding="utf-8")
+    last = _last_reviewed(tmp_path)
+    out = tmp_path / "116.性別預算.xlsx"
+    result = CliRunner().invoke(app, ["classify", str(tmp_path / "116.csv"), "--reviewed", str(last), "-o", str(out),
+                                      "-r", str(tmp_path / "rules.toml"), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    by_row = {x["row"]: x for x in payload["lines"]}
+    assert (by_row[3]["status"], by_row[3]["category"], by_row[3]["gender_amount"]) == ("matched", "gender-training", "12000")
+    codes = [p["code"] for p in payload["problems"]]
+    assert codes.count("review-carried") == 1 and "review-not-placed" in codes
+    assert "review-carried-amount-changed" in codes
+    book = read_annotated(out)
+    assert [r.review for r in book.rows] == ["", "gender-training 25%", ""]
+    log = [v for r in openpyxl.load_workbook(out)["紀錄"].iter_rows(values_only=True) for v in r if isinstance(v, str)]
+    assert any("共 2 筆已覆核，沿用 1 筆" in v for v in log)
+
+
+def test_cli_classify_reviewed_never_overwrites_the_reviewed_workbook(tmp_path):
+    from typer.testing import CliRunner
+
+    from budget.cli import app
+
+    (tmp_path / "rules.toml").write_text(RULES_TOML, encoding="utf-8")
+    (tmp_path / "116.csv").write_text(NEW_CSV, encoding="utf-8")
+    last = _last_reviewed(tmp_path)
+    before = last.read_bytes()
+    result = CliRunner().invoke(app, ["classify", str(tmp_path / "116.csv"), "--reviewed", str(last), "-o", str(last),
+                                      "-r", str(tmp_path / "rules.toml")])
+    assert result.exit_code == 2
+    assert last.read_bytes() == before

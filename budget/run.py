@@ -307,10 +307,10 @@ def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | 
         from .workbook import write_annotated_workbook
 
         t0 = time.perf_counter()
+        result.output = str(target)
         report = atomic_write(target, lambda temp: write_annotated_workbook(temp, result, progress=progress),
                               inputs=inputs)
         timings["write"] = time.perf_counter() - t0
-        result.output = str(target)
         result.problems.extend(report.problems)
         totals.workbook_total = report.workbook_total
     result.problems.extend(_inputs_unchanged(read.sources))

@@ -689,6 +689,7 @@ class _Writer:
         r += 1
         pair("工具版本", f"gender-budget {run.tool_version}")
         pair("執行時間", run.started.isoformat(timespec="seconds"))
+        pair("輸出檔", Path(run.output).name if run.output else "")
         pair("規則檔", f"{run.rules.name}（{run.rules.path}）")
         pair("規則檔 SHA-256", run.rules.sha256)
         pair("金額單位", f"{self.unit}：{totals.unit_note}")
@@ -719,7 +720,8 @@ class _Writer:
         pair("性別預算數（精確值）", format_amount(totals.gender_total))
         pair("預算總額（精確值）", format_amount(totals.budget_total))
 
-        table("各階段耗時 Timings（秒）", ["階段", "秒"], [[k, f"{v:.3f}"] for k, v in run.timings.items()])
+        table("各階段耗時 Timings（秒）", ["階段", "秒"], [[k, f"{v:.3f}"] for k, v in run.timings.items()]
+              + [["write", "（寫出本活頁簿的時間不在此列；見 classify --timings）"]])
 
         problems = list(run.problems) + self.problems
         table(f"問題 Problems（{len(problems)}）", ["嚴重度", "代碼", "訊息", "Message", "檔案", "工作表", "列", "欄",

@@ -544,8 +544,8 @@ def test_cli_writes_the_default_output_beside_the_input(cli_export) -> None:
     detail = rows_of(out, DETAIL_SHEET)
     assert '=HYPERLINK("http://x","點我")' in [c for r in detail for c in r]
     assert "<f>" not in sheet_xml(out, DETAIL_SHEET)
-    log = rows_of(out, LOG_SHEET)
-    assert digest in [c for r in log for c in r]
+    log = [c for r in rows_of(out, LOG_SHEET) for c in r]
+    assert digest in log and out.name in log
 
 
 def test_cli_json_equals_the_library_result(cli_export, tmp_path: Path) -> None:
@@ -588,3 +588,19 @@ def test_cli_bad_usage_exits_2_and_writes_nothing(cli_export, tmp_path: Path) ->
     assert _invoke("classify", str(source), "-r", str(rules_file), "--unit", "磅", "-o", str(out)).exit_code == 2
     assert _invoke("classify", str(tmp_path / "missing.xlsx"), "-r", str(rules_file), "-o", str(out)).exit_code == 2
     assert not out.exists()
+
+
+def test_cli_unreadable_amount_still_writes_and_exits_1(cli_export, tmp_path: Path) -> None:
+    _, rules_file = cli_export
+    source = _export(tmp_path / "bad.xlsx", [["5301", "2054", "一般事務費", "影印", "一千元"],
+                                             ["5301", "2054", "一般事務費", "紙張", 700]])
+    result = _invoke("classify", str(source), "-r", str(rules_file))
+    assert result.exit_code == 1, result.output
+    out = source.with_name("bad.性別預算.xlsx")
+    detail = rows_of(out, DETAIL_SHEET)
+    amount = detail[0].index(AMOUNT_TITLE)
+    assert [r[amount] for r in detail[1:]] == [None, 700]
+    assert detail[1][4] == "一千元"  # the original cell, unchanged
+    log = rows_of(out, LOG_SHEET)
+    assert by_label(log, "金額空白或無法讀取的行數")[1] == 1
+    assert any(r[0] == "錯誤" and r[6] == 4 for r in log)  # the problem, with its row in the export

@@ -19,8 +19,10 @@ from .money import AmountError, parse_amount
 from .problems import WARNING, BudgetError, Problem
 
 TITLES = dict(ADDED_COLUMNS)
-#: Largest total uncompressed size accepted for an annotated workbook (a zip-bomb guard).
+#: Largest workbook part scanned for sheet names (the guarded reader checks the whole package).
 MAX_UNCOMPRESSED = 1 << 30
+#: Most rows read from each of 明細 and 資料.
+MAX_ROWS = 1_000_000
 
 
 @dataclass
@@ -101,38 +103,33 @@ class AnnotatedWorkbook:
         return [r for r in self.rows if r.review.strip()]
 
 
-def _guard(path: Path) -> None:
-    label = str(path)
-    if not path.exists():
-        raise BudgetError.one("input-not-found", "找不到檔案", "file not found", file=label)
-    if path.is_dir():
-        raise BudgetError.one("input-is-directory", "這是資料夾，不是檔案", "path is a directory", file=label)
-    if not zipfile.is_zipfile(path):
-        raise BudgetError.one("annotated-not-xlsx", "不是 .xlsx 活頁簿（附註工作簿應為 classify 產出的 .xlsx）",
-                              "not an .xlsx workbook", file=label)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            total = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise BudgetError.one("input-corrupt", "檔案損毀或不完整", "the file is damaged", file=label) from exc
-    if total > MAX_UNCOMPRESSED:
-        raise BudgetError.one("input-too-large", "活頁簿解壓後過大，未處理", "workbook too large when uncompressed",
-                              file=label)
-
-
 def is_annotated(path: str | Path) -> bool:
-    """Is ``path`` an annotated workbook (an .xlsx with the 明細 and 資料 sheets)?"""
+    """Is ``path`` an annotated workbook (an .xlsx or .ods with the 明細 and 資料 sheets)?
+
+    Decided cheaply from the package's workbook part, without reading any cells.
+    """
     path = Path(path)
     if not path.is_file() or not zipfile.is_zipfile(path):
         return False
+    wanted = [f'name="{name}"'.encode() for name in (DETAIL_SHEET, DATA_SHEET)]
     try:
         with zipfile.ZipFile(path) as zf:
-            if "xl/workbook.xml" not in zf.namelist() or zf.getinfo("xl/workbook.xml").file_size > 1 << 20:
+            names = set(zf.namelist())
+            part = "xl/workbook.xml" if "xl/workbook.xml" in names else "content.xml" if "content.xml" in names else None
+            if part is None or zf.getinfo(part).file_size > MAX_UNCOMPRESSED:
                 return False
-            text = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    except (zipfile.BadZipFile, OSError, KeyError):
+            found: set[bytes] = set()
+            tail = b""
+            with zf.open(part) as fh:  # streamed: an .ods keeps its sheet names in the (large) content.xml
+                while chunk := fh.read(1 << 20):
+                    text = tail + chunk
+                    found.update(w for w in wanted if w in text)
+                    if len(found) == len(wanted):
+                        return True
+                    tail = text[-64:]
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, ValueError):
         return False
-    return f'name="{DATA_SHEET}"' in text and f'name="{DETAIL_SHEET}"' in text
+    return False
 
 
 def _text(value: Any) -> str:
@@ -144,46 +141,33 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_annotated(path: str | Path) -> AnnotatedWorkbook:
-    """Read an annotated workbook written by `classify` (and perhaps edited by a reviewer).
+def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWorkbook:
+    """Read an annotated workbook written by `classify` (and perhaps edited by a reviewer, in Excel or
+    LibreOffice, saved as .xlsx or .ods).
 
-    Raises :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer
-    be matched to the 資料 rows (for example after sorting or deleting rows).
+    Cells are read by the guarded reader (budget.sniff, budget.sheet_worker). Raises
+    :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer be
+    matched to the 資料 rows (for example after sorting or deleting rows).
     """
-    import openpyxl
+    from .sheet_worker import read_grids
+    from .sniff import ODS, XLS, XLSX, sniff
 
     path = Path(path)
     label = str(path)
-    _guard(path)
-    data = path.read_bytes()
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        raise BudgetError.one("input-corrupt", f"無法開啟活頁簿：{exc.__class__.__name__}", "cannot open the workbook",
-                              file=label) from exc
-    try:
-        missing = [s for s in (DETAIL_SHEET, DATA_SHEET) if s not in wb.sheetnames]
-        if missing:
-            raise BudgetError.one(
-                "annotated-missing-sheet", f"不是附註工作簿：缺少工作表「{'、'.join(missing)}」",
-                "not an annotated workbook (missing sheets)", file=label,
-                hint="請指定 gender-budget classify 產出的 .性別預算.xlsx")
-        data_rows = _rows(wb[DATA_SHEET])
-        detail_rows = _rows(wb[DETAIL_SHEET])
-    finally:
-        wb.close()
+    if sniff(path, label).format not in (XLSX, XLS, ODS) or not is_annotated(path):
+        raise BudgetError.one(
+            "annotated-missing-sheet", f"不是附註工作簿：找不到「{DETAIL_SHEET}」與「{DATA_SHEET}」工作表",
+            "not an annotated workbook (no 明細 and 資料 sheets)", file=label,
+            hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    grids = {g.name: g.rows for g in read_grids(path, label, sheets=[DETAIL_SHEET, DATA_SHEET], max_rows=max_rows).grids}
     problems: list[Problem] = []
-    lines, decisions = _read_data(data_rows, label, problems)
-    rows = _read_detail(detail_rows, lines, decisions, label, problems)
-    return AnnotatedWorkbook(label, hashlib.sha256(data).hexdigest(), rows, problems)
+    lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems)
+    rows = _read_detail(grids.get(DETAIL_SHEET, []), lines, decisions, label, problems)
+    return AnnotatedWorkbook(label, digest, rows, problems)
 
 
-def _rows(ws: Any) -> list[tuple[Any, ...]]:
-    ws.reset_dimensions()
-    return [tuple(r) for r in ws.iter_rows(values_only=True)]
-
-
-def _read_data(rows: list[tuple[Any, ...]], label: str, problems: list[Problem]) -> tuple[list[LineItem], list[Decision]]:
+def _read_data(rows: list[Any], label: str, problems: list[Problem]) -> tuple[list[LineItem], list[Decision]]:
     if not rows:
         raise BudgetError.one("annotated-no-data", "資料工作表是空的", "the data sheet is empty", file=label,
                               sheet=DATA_SHEET)
@@ -239,7 +223,7 @@ def _find_title(header: list[str], key: str) -> int | None:
     return hits[-1] if hits else None
 
 
-def _read_detail(rows: list[tuple[Any, ...]], lines: list[LineItem], decisions: list[Decision], label: str,
+def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decision], label: str,
                  problems: list[Problem]) -> list[AnnotatedRow]:
     header = [_text(v) for v in rows[0]] if rows else []
     col = {key: _find_title(header, key) for key in TITLES}
@@ -282,7 +266,7 @@ def _class_number(text: str) -> int | None:
     return None
 
 
-def _align(body: list[tuple[Any, ...]], lines: list[LineItem], cell: Any, label: str) -> dict[int, int]:
+def _align(body: list[Any], lines: list[LineItem], cell: Any, label: str) -> dict[int, int]:
     """Which 資料 line each 明細 row shows: row for row, checked against the 來源 column.
 
     When a reviewer sorted or deleted 明細 rows, rows are matched by their 來源 text instead; when

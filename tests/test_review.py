@@ -455,3 +455,24 @@ def test_cli_classify_reviewed_never_overwrites_the_reviewed_workbook(tmp_path):
                                       "-r", str(tmp_path / "rules.toml")])
     assert result.exit_code == 2
     assert last.read_bytes() == before
+
+
+@pytest.mark.skipif(__import__("shutil").which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_workbook_saved_as_ods_by_libreoffice_reads_the_same(tmp_path, rules):
+    import subprocess
+
+    path = write_annotated(tmp_path / "115.性別預算.xlsx", _rows_for_review())
+    done = subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
+                           "--convert-to", "ods", "--outdir", str(tmp_path / "ods"), str(path)],
+                          capture_output=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    ods = tmp_path / "ods" / "115.性別預算.ods"
+    from budget.annotated import is_annotated
+
+    assert is_annotated(ods)
+    book, original = read_annotated(ods), read_annotated(path)
+    assert [(r.review, r.review_note, r.detail_row) for r in book.rows] == [
+        (r.review, r.review_note, r.detail_row) for r in original.rows]
+    assert [(r.line.description, r.line.amount, r.line.kind, r.line.year) for r in book.rows] == [
+        (r.line.description, r.line.amount, r.line.kind, r.line.year) for r in original.rows]
+    assert [d.counted for d in apply_reviews(book.rows, rules)[0]] == [d.counted for d in apply_reviews(original.rows, rules)[0]]

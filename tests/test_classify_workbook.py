@@ -604,3 +604,24 @@ def test_cli_unreadable_amount_still_writes_and_exits_1(cli_export, tmp_path: Pa
     log = rows_of(out, LOG_SHEET)
     assert by_label(log, "金額空白或無法讀取的行數")[1] == 1
     assert any(r[0] == "錯誤" and r[6] == 4 for r in log)  # the problem, with its row in the export
+
+
+def test_a_run_that_fails_while_writing_leaves_the_previous_workbook(cli_export, monkeypatch) -> None:
+    import budget.workbook
+    from budget.rules import load_rules
+    from budget.run import run_classify
+
+    source, rules_file = cli_export
+    rules = load_rules(rules_file)
+    out = source.with_name("out.xlsx")
+    run_classify([source], rules, output=out)
+    before = out.read_bytes()
+
+    def crash(self, ws):
+        raise RuntimeError("power cut while writing 紀錄")
+
+    monkeypatch.setattr(budget.workbook._Writer, "_write_log", crash)
+    with pytest.raises(RuntimeError):
+        run_classify([source], rules, output=out)
+    assert out.read_bytes() == before
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 from . import __version__
 from .layout import OFFICIAL_CLASSES
-from .models import EXCLUDED, LINE, MATCHED, REVIEW, STATUSES, UNMATCHED, Decision, LineItem
+from .models import LINE, MATCHED, REVIEW, STATUSES, Decision, LineItem
 from .money import convert, format_amount, round_half_up
 from .problems import ERROR, Problem
 from .rules import RuleSet

@@ -339,8 +339,12 @@ def report(
     """產出年度性別預算報告：編列情形表、年度比較、統計。 The annual gender budget report.
 
     Reviewed decisions (覆核) in annotated workbooks win over the rules; raw exports are classified
-    on the fly. Exit 0 when complete, 1 when lines still await review or a 覆核 entry could not be
-    applied, 2 on bad input (nothing written).
+    on the fly. The table's columns come from the rules file, e.g.
+    [report] unit = "千元", agency = "…", columns = [{key = "class"}, {key = "amount", title = "性別預算數（{unit}）"}];
+    keys: class, category, category_name, plan, branch, plan_branch, accounts, amount, plan_budget,
+    plan_share, estimate, goal, basis, evidence, descriptions, lines, review_note.
+    Exit 0 when complete, 1 when lines still await review or a 覆核 entry could not be applied,
+    2 on bad input (nothing written).
     """
     from .report import exit_code, make_report
     from .report_workbook import default_output, write_report_workbook

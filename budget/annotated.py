@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .layout import ADDED_COLUMNS, DATA_COLUMNS, DATA_SHEET, DETAIL_SHEET, OFFICIAL_CLASSES
-from .models import LINE, STATUSES, TOTAL, Decision, LineItem
+from .models import LINE, STATUS_LABELS, STATUSES, TOTAL, Decision, LineItem
 from .money import AmountError, parse_amount
 from .problems import WARNING, BudgetError, Problem
 
@@ -149,7 +149,6 @@ def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWo
     :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer be
     matched to the 資料 rows (for example after sorting or deleting rows).
     """
-    from .sheet_worker import read_grids
     from .sniff import ODS, XLS, XLSX, sniff
 
     path = Path(path)
@@ -160,11 +159,31 @@ def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWo
             "not an annotated workbook (no 明細 and 資料 sheets)", file=label,
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    grids = {g.name: g.rows for g in read_grids(path, label, sheets=[DETAIL_SHEET, DATA_SHEET], max_rows=max_rows).grids}
+    grids = _read_sheets(path, label, [DETAIL_SHEET, DATA_SHEET], max_rows)
     problems: list[Problem] = []
     lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems)
     rows = _read_detail(grids.get(DETAIL_SHEET, []), lines, decisions, label, problems)
     return AnnotatedWorkbook(label, digest, rows, problems)
+
+
+def _read_sheets(path: Path, label: str, names: list[str], max_rows: int) -> dict[str, list[list[Any]]]:
+    """The cells of sheets ``names`` (hidden ones too), read by calamine in a guarded child process."""
+    from . import sheet_worker
+
+    if not hasattr(sheet_worker, "start_worker"):  # the reader's earlier, non-streaming interface
+        return {g.name: g.rows for g in sheet_worker.read_grids(path, label, sheets=names, max_rows=max_rows).grids}
+    handle = sheet_worker.start_worker(path, label, sheets=names, max_rows=max_rows)
+    out: dict[str, list[list[Any]]] = {}
+    try:
+        for sheet in handle.sheets():
+            rows: list[list[Any]] = []
+            for chunk in sheet.more or ():
+                rows.extend(chunk)
+            out[sheet.name] = rows
+    except BaseException:
+        handle.cancel()
+        raise
+    return out
 
 
 def _read_data(rows: list[Any], label: str, problems: list[Problem]) -> tuple[list[LineItem], list[Decision]]:
@@ -256,7 +275,25 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
         row.explanation = cell(raw, "evidence")
         row.category_name = cell(raw, "category_name")
         row.official_class = _class_number(cell(raw, "official_class"))
+        edited = _edited_decision(row, cell(raw, "status"), cell(raw, "category"))
+        if edited and not row.review:
+            problems.append(Problem(
+                "annotated-decision-edited",
+                f"明細第 {number} 列的{edited}被直接修改，但「{TITLES['review']}」欄空白；修改未採用，"
+                f"請把決定寫在「{TITLES['review']}」欄（類別代碼、none、「代碼 40%」或「代碼 金額」）",
+                "the decision was edited in place but the review column is empty; the edit is not used",
+                WARNING, file=label, sheet=DETAIL_SHEET, row=number))
     return out
+
+
+def _edited_decision(row: AnnotatedRow, status_text: str, category_text: str) -> str:
+    """Which of 判定/類別代碼 a reviewer changed on 明細 (differs from 資料), or ``""``."""
+    changed = []
+    if status_text and status_text not in (STATUS_LABELS.get(row.decision.status), row.decision.status):
+        changed.append(f"「{TITLES['status']}」")
+    if category_text != (row.decision.category or "") and (category_text or row.decision.category):
+        changed.append(f"「{TITLES['category']}」")
+    return "與".join(changed)
 
 
 def _class_number(text: str) -> int | None:

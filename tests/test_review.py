@@ -476,3 +476,19 @@ def test_a_workbook_saved_as_ods_by_libreoffice_reads_the_same(tmp_path, rules):
     assert [(r.line.description, r.line.amount, r.line.kind, r.line.year) for r in book.rows] == [
         (r.line.description, r.line.amount, r.line.kind, r.line.year) for r in original.rows]
     assert [d.counted for d in apply_reviews(book.rows, rules)[0]] == [d.counted for d in apply_reviews(original.rows, rules)[0]]
+
+
+def test_a_decision_edited_in_place_is_reported_not_used(tmp_path, rules):
+    import openpyxl
+
+    path = write_annotated(tmp_path / "a.xlsx", _rows_for_review())
+    wb = openpyxl.load_workbook(path)
+    ws = wb[DETAIL_SHEET]
+    header = [c.value for c in ws[1]]
+    status_col = len(header) - header[::-1].index(dict(ADDED_COLUMNS)["status"])
+    ws.cell(2, status_col, "不符合")  # row 2 was 符合 and has no 覆核 entry
+    ws.cell(3, status_col, "符合")    # row 3 has a 覆核 entry: that one decides, no warning
+    wb.save(path)
+    book = read_annotated(path)
+    assert [(p.code, p.row, p.severity) for p in book.problems] == [("annotated-decision-edited", 2, "warning")]
+    assert apply_reviews(book.rows, rules)[0][0].counted == Decimal(13400)

@@ -276,6 +276,7 @@ def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | 
     target = Path(output) if output is not None else default_output(inputs[0])
     if write:
         check_output_path(target, inputs)
+        refuse_to_overwrite_reviews(target)
     timings: dict[str, float] = {}
     started = datetime.now().astimezone()
 
@@ -315,6 +316,30 @@ def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | 
         totals.workbook_total = report.workbook_total
     result.problems.extend(_inputs_unchanged(read.sources))
     return result
+
+
+def refuse_to_overwrite_reviews(target: str | Path) -> None:
+    """Raise a :class:`BudgetError` when ``target`` is an annotated workbook with 覆核 entries filled in.
+
+    Re-running ``classify`` onto last run's output would otherwise throw a reviewer's work away.
+    """
+    from .annotated import is_annotated, read_annotated
+    from .problems import BudgetError
+
+    target = Path(target)
+    if not target.is_file() or not is_annotated(target):
+        return
+    try:
+        reviewed = read_annotated(target).reviewed()
+    except BudgetError:  # not readable as our workbook: nothing of a reviewer's to protect there
+        return
+    if reviewed:
+        first = min(r.detail_row or 0 for r in reviewed)
+        raise BudgetError.one(
+            "output-has-reviews", f"輸出檔已有 {len(reviewed)} 列填寫了覆核（明細第 {first} 列起），不會覆寫",
+            "the output already holds reviewers' entries; it was not overwritten", file=str(target),
+            hint="請以 -o 指定新檔名，並加 --reviewed 沿用該檔的覆核，例如 "
+                 f"--reviewed \"{target.name}\" -o \"{target.stem}.新.xlsx\"")
 
 
 def _reader_progress(progress: Progress | None) -> Callable[..., None] | None:

@@ -625,3 +625,22 @@ def test_a_run_that_fails_while_writing_leaves_the_previous_workbook(cli_export,
         run_classify([source], rules, output=out)
     assert out.read_bytes() == before
     assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_rerun_refuses_to_overwrite_a_workbook_with_reviews(cli_export) -> None:
+    import openpyxl
+
+    source, rules_file = cli_export
+    assert _invoke("classify", str(source), "-r", str(rules_file)).exit_code == 0
+    out = source.with_name("116年度歲出預算明細.性別預算.xlsx")
+    assert _invoke("classify", str(source), "-r", str(rules_file)).exit_code == 0  # nothing reviewed yet
+    wb = openpyxl.load_workbook(out)
+    detail = wb[DETAIL_SHEET]
+    review = [c.value for c in detail[1]].index("覆核") + 1
+    detail.cell(4, review).value = "training 40%"
+    wb.save(out)
+    before = out.read_bytes()
+    result = _invoke("classify", str(source), "-r", str(rules_file))
+    assert result.exit_code == 2
+    assert "覆核" in result.output and "--reviewed" in result.output
+    assert out.read_bytes() == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .sheet_facts import FormulaCell
 
@@ -23,6 +23,10 @@ class RawSheet:
     merges_known: bool = False
     #: given numeric code cells, the zero-padded width their number format shows (on demand: costs a scan)
     code_widths: Callable[[set[tuple[int, int]]], dict[tuple[int, int], int]] | None = None
+    #: rows still to come (a child process streams big workbooks); ``rows`` grows as they are pulled
+    more: Iterator[list[list[Any]]] | None = None
+    #: the sheet's width in columns when known in advance (streamed sheets), else computed from the rows
+    width: int | None = None
     #: False when the format proves no cell can hold a control character (skips a per-cell check)
     may_have_control_chars: bool = True
     #: problems found while decoding a cell (e.g. Big5 造字); the reader adds file, sheet and column title
@@ -40,3 +44,19 @@ class CellIssue:
     message_en: str
     severity: str
     flag: str
+
+
+def pull_rows(sheet: RawSheet, at_least: int | None = None) -> bool:
+    """Append the next streamed rows to ``sheet.rows`` (until it has ``at_least`` rows, if given).
+
+    Returns False once every row has arrived.
+    """
+    while sheet.more is not None:
+        chunk = next(sheet.more, None)
+        if chunk is None:
+            sheet.more = None
+            return False
+        sheet.rows.extend(chunk)
+        if at_least is None or len(sheet.rows) >= at_least:
+            return True
+    return False

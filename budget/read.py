@@ -17,15 +17,15 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .columns import FIELD_ALIASES, FIELD_NAMES_ZH, REQUIRED_FIELDS
-from .header import Header, HeaderMiss, cell_text, find_header, year_in_text, year_of_cell
+from .header import HEADER_SCAN_ROWS, Header, HeaderMiss, cell_text, find_header, year_in_text, year_of_cell
 from .models import LINE, TOTAL, LineItem
 from .money import UNITS, AmountError, canonical_unit, convert, format_thousands, parse_amount, unit_in_text
 from .normalize import fold, split_account
 from .problems import ERROR, WARNING, BudgetError, Problem
-from .rawsheet import RawSheet
+from .rawsheet import RawSheet, pull_rows
 from .sniff import CSV, ODS, XLS, XLSX
 
 # Flags put on lines (LineItem.flags).
@@ -52,6 +52,7 @@ _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TOTAL_LABEL = re.compile(r"^.{0,12}?(合計|小計|總計|共計|合共|grandtotal|subtotal|total)(數|金額|數額)?$")
 _LABEL_PUNCT = re.compile(r"[:：()（）\[\]【】〔〕<>＜＞「」『』.。、,，;；\-－—_=＝*＊#＃/／]")
 _UNIT_IN_TITLE = re.compile(r"(千元|仟元|萬元|元)")
+_DONE: list[Any] = []  # stands in for a data row already turned into a line
 
 
 @dataclass
@@ -214,16 +215,21 @@ def _read_file(path: Path, display: str, *, sheet: str | None, overrides: dict[s
     sheets: list[SheetInfo] = []
     lines: list[LineItem] = []
     misses: list[tuple[RawSheet, HeaderMiss]] = []
-    for raw in raws:
-        result = _read_sheet(raw, display, overrides=overrides, forced_unit=forced_unit, default_unit=default_unit,
-                             is_csv=sniffed.format == CSV, counter=counter)
-        if isinstance(result, HeaderMiss):
-            misses.append((raw, result))
-            continue
-        info, sheet_lines, sheet_problems = result
-        sheets.append(info)
-        lines.extend(sheet_lines)
-        problems.extend(sheet_problems)
+    try:
+        for raw in raws:
+            result = _read_sheet(raw, display, overrides=overrides, forced_unit=forced_unit,
+                                 default_unit=default_unit, is_csv=sniffed.format == CSV, counter=counter)
+            if isinstance(result, HeaderMiss):
+                misses.append((raw, result))
+                continue
+            info, sheet_lines, sheet_problems = result
+            sheets.append(info)
+            lines.extend(sheet_lines)
+            problems.extend(sheet_problems)
+    finally:
+        close = getattr(raws, "close", None)
+        if close is not None:
+            close()  # a streaming workbook: stop its reader process
 
     if not sheets:
         raise BudgetError([_header_problem(raw, miss, display, overrides) for raw, miss in misses] or [
@@ -264,7 +270,7 @@ def _report_hidden(visibility: list[tuple[str, str]], sheet: str | None, display
 
 
 def _read_zip_workbook(path: Path, display: str, fmt: str, sheet: str | None, max_rows: int,
-                       problems: list[Problem]) -> tuple[list[RawSheet], list[str]]:
+                       problems: list[Problem]) -> tuple[Iterator[RawSheet], list[str]]:
     """An .xlsx or .ods: calamine in a child process for the values, this process for the facts."""
     import zipfile
 
@@ -326,7 +332,6 @@ def _read_zip_workbook(path: Path, display: str, fmt: str, sheet: str | None, ma
             except BaseException:
                 worker.cancel()
                 raise
-            grids = worker.result()
         else:
             worker = start_worker(path, display, sheets=[sheet] if sheet else None, max_rows=max_rows)
             try:
@@ -335,27 +340,37 @@ def _read_zip_workbook(path: Path, display: str, fmt: str, sheet: str | None, ma
                 worker.cancel()
                 raise BudgetError.one("file-corrupt", "ODF 試算表內容 (content.xml) 已損毀；請重新匯出。",
                                       "content.xml is damaged", file=display) from None
-            grids = worker.result()
             may_ctrl = False  # XML 1.0 cannot hold control characters and ODF has no escape for them
-            skipped += _report_hidden(grids.sheets, sheet, display, problems)
-        raws = []
-        for grid in grids.grids:
-            f = facts.get(grid.name)
-            raw = RawSheet(name=grid.name, rows=grid.rows,
-                           hidden=dict(grids.sheets).get(grid.name, "visible") != "visible",
-                           merges=[(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for r0, c0, r1, c1 in grid.merges],
-                           merges_known=grid.merges_known or fmt == ODS)
-            if f is not None:
-                raw.hidden_rows = f.hidden_rows
-                raw.formulas = f.formulas
-                if not grid.merges_known and f.merges_known:
-                    raw.merges = f.merges
-            raw.may_have_control_chars = may_ctrl or (f is not None and f.escapes)
-            if fmt == XLSX and f is not None and f.part:
-                part = f.part
-                raw.code_widths = (lambda cells, _p=part, _path=path: _xlsx_code_widths(_path, _p, cells))
-            raws.append(raw)
-        return raws, skipped
+        try:
+            sheet_states = dict(worker.sheet_list())
+        except BaseException:
+            worker.cancel()
+            raise
+        if fmt == ODS:
+            skipped += _report_hidden(list(sheet_states.items()), sheet, display, problems)
+
+    def raws() -> Iterator[RawSheet]:
+        try:
+            for grid in worker.sheets():
+                f = facts.get(grid.name)
+                raw = RawSheet(name=grid.name, rows=[], more=grid.more, width=grid.width,
+                               hidden=sheet_states.get(grid.name, "visible") != "visible",
+                               merges=[(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for r0, c0, r1, c1 in grid.merges],
+                               merges_known=grid.merges_known or fmt == ODS)
+                if f is not None:
+                    raw.hidden_rows = f.hidden_rows
+                    raw.formulas = f.formulas
+                    if not grid.merges_known and f.merges_known:
+                        raw.merges = f.merges
+                raw.may_have_control_chars = may_ctrl or (f is not None and f.escapes)
+                if fmt == XLSX and f is not None and f.part:
+                    part = f.part
+                    raw.code_widths = (lambda cells, _p=part: _xlsx_code_widths(path, _p, cells))
+                yield raw
+        finally:
+            worker.cancel()
+
+    return raws(), skipped
 
 
 def _xlsx_code_widths(path: Path, part: str, cells: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
@@ -486,13 +501,14 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
                 default_unit: str, is_csv: bool, counter: _Progress
                 ) -> tuple[SheetInfo, list[LineItem], list[Problem]] | HeaderMiss:
     rows = raw.rows
+    pull_rows(raw, HEADER_SCAN_ROWS + 2)
     header = find_header(rows, raw.merges, overrides)
     if isinstance(header, HeaderMiss):
         return header
     report = _RowProblems(display, raw.name)
     problems: list[Problem] = []
     fields = header.fields
-    width = max([len(header.titles)] + [len(r) for r in rows[header.row:]])
+    width = max([len(header.titles), raw.width or 0] + ([] if raw.more else [len(r) for r in rows[header.row:]]))
     titles = tuple(header.titles) + ("",) * (width - len(header.titles))
     mapping = {f: titles[c] for f, c in fields.items()}
     for fld, cols in header.ambiguous.items():
@@ -557,152 +573,162 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
     skipped_blank = skipped_headers = 0
     years_seen: set[int] = set()
     start = header.row
-    n = len(rows)
+    pos = freed = start
     text_cols = [c for c in (col_account, col_code, col_plan, col_branch, col_agency, col_year, col_unit)
                  if c is not None]
-    for idx in range(start, n):
-        row = rows[idx]
-        rnum = idx + 1
-        if (idx - start) % 5000 == 4999:
-            counter.add(5000)
-        length = len(row)
-        if fill and idx in fill:
-            row = _filled(row, fill[idx], rows)  # values of vertically merged cells, for the fields only
-        raw_desc = row[col_desc] if col_desc < length else None
-        raw_amount = row[col_amount] if col_amount < length else None
-        if (raw_desc is None or raw_desc == "" or (type(raw_desc) is str and not raw_desc.strip())) and \
-                (raw_amount is None or raw_amount == "" or (type(raw_amount) is str and not raw_amount.strip())):
-            if all(v is None or (type(v) is str and not v.strip()) for v in rows[idx]):
-                skipped_blank += 1
+    while True:
+        n = len(rows)
+        for idx in range(pos, n):
+            row = rows[idx]
+            rnum = idx + 1
+            if (idx - start) % 5000 == 4999:
+                counter.add(5000)
+            length = len(row)
+            if fill and idx in fill:
+                row = _filled(row, fill[idx], rows)  # values of vertically merged cells, for the fields only
+            raw_desc = row[col_desc] if col_desc < length else None
+            raw_amount = row[col_amount] if col_amount < length else None
+            if (raw_desc is None or raw_desc == "" or (type(raw_desc) is str and not raw_desc.strip())) and \
+                    (raw_amount is None or raw_amount == "" or (type(raw_amount) is str and not raw_amount.strip())):
+                if all(v is None or (type(v) is str and not v.strip()) for v in rows[idx]):
+                    skipped_blank += 1
+                    continue
+            elif type(raw_desc) is str and type(raw_amount) is str and (upper_key or lower_key) and \
+                    _is_repeated_header(raw_desc, raw_amount, col_desc, col_amount, upper_key, lower_key):
+                skipped_headers += 1
                 continue
-        elif type(raw_desc) is str and type(raw_amount) is str and (upper_key or lower_key) and \
-                _is_repeated_header(raw_desc, raw_amount, col_desc, col_amount, upper_key, lower_key):
-            skipped_headers += 1
-            continue
-        flags: list[str] = list(row_flags[rnum]) if rnum in row_flags else []
-        if hidden_rows and rnum in hidden_rows:
-            flags.append(FLAG_HIDDEN_ROW)
-        if check_ctrl:
-            bad = [c for c, v in enumerate(row) if type(v) is str and _CTRL.search(v)]
-            if bad:
-                flags.append(FLAG_CONTROL_CHARS)
-                report.add("control-chars", "儲存格含控制字元（不可見字元），比對時以空白取代；輸出前請確認原文。",
-                           "a cell holds control characters; replaced by spaces for matching", WARNING, rnum,
-                           titles[bad[0]] or f"第 {bad[0] + 1} 欄")
+            flags: list[str] = list(row_flags[rnum]) if rnum in row_flags else []
+            if hidden_rows and rnum in hidden_rows:
+                flags.append(FLAG_HIDDEN_ROW)
+            if check_ctrl:
+                bad = [c for c, v in enumerate(row) if type(v) is str and _CTRL.search(v)]
+                if bad:
+                    flags.append(FLAG_CONTROL_CHARS)
+                    report.add("control-chars", "儲存格含控制字元（不可見字元），比對時以空白取代；輸出前請確認原文。",
+                               "a cell holds control characters; replaced by spaces for matching", WARNING, rnum,
+                               titles[bad[0]] or f"第 {bad[0] + 1} 欄")
 
-        # A subtotal label in any short text cell other than the amount.
-        kind = LINE
-        for c in label_cols:
-            if c < length:
-                v = row[c]
-                if type(v) is str and len(v) <= 30 and is_total_label(v):
-                    kind = TOTAL
-                    flags.append(FLAG_TOTAL_LABEL)
-                    break
+            # A subtotal label in any short text cell other than the amount.
+            kind = LINE
+            for c in label_cols:
+                if c < length:
+                    v = row[c]
+                    if type(v) is str and len(v) <= 30 and is_total_label(v):
+                        kind = TOTAL
+                        flags.append(FLAG_TOTAL_LABEL)
+                        break
 
-        # Amount.
-        amount: Decimal | None = None
-        text_unit = None
-        formula = formulas.get((rnum, col_amount + 1)) if formulas else None
-        if formula is not None and not formula.has_value:
-            flags.append(FLAG_FORMULA_NO_VALUE)
-            if kind == LINE:
-                report.add("formula-no-value",
-                           "金額是公式但檔案中沒有計算結果（常見於程式產生的檔案），無法得知金額、未計入；"
-                           "請用 Excel 開啟、重新計算並存檔後再試。",
-                           "the amount is a formula without a cached value; not counted", ERROR, rnum, amount_col_title)
-            else:
-                report.add("formula-no-value-total", "小計列的金額是公式但沒有計算結果，無法核對小計。",
-                           "a total row's formula has no cached value", WARNING, rnum, amount_col_title)
-        elif raw_amount is not None:
-            t = type(raw_amount)
-            if t is int:
-                amount = Decimal(raw_amount)
-            else:
-                try:
-                    amount, text_unit = parse_amount(_excel_float(raw_amount) if t is float else raw_amount)
-                except AmountError:
-                    flags.append(FLAG_AMOUNT_UNREADABLE)
-                    report.add("amount-unreadable",
-                               f"金額「{_text(raw_amount)}」無法解讀為金額，未計入；請修正此儲存格（例如 1,234、(1,234)、△1,234）。",
-                               f"amount {_text(raw_amount)!r} is not a readable amount; not counted",
-                               ERROR, rnum, amount_col_title)
+            # Amount.
+            amount: Decimal | None = None
+            text_unit = None
+            formula = formulas.get((rnum, col_amount + 1)) if formulas else None
+            if formula is not None and not formula.has_value:
+                flags.append(FLAG_FORMULA_NO_VALUE)
+                if kind == LINE:
+                    report.add("formula-no-value",
+                               "金額是公式但檔案中沒有計算結果（常見於程式產生的檔案），無法得知金額、未計入；"
+                               "請用 Excel 開啟、重新計算並存檔後再試。",
+                               "the amount is a formula without a cached value; not counted", ERROR, rnum, amount_col_title)
                 else:
-                    if t is str and not is_csv and amount is not None and formula is None:
-                        flags.append(FLAG_AMOUNT_TEXT)
-            if formula is not None and amount is not None:
-                flags.append(FLAG_FORMULA)
-                if amount == 0:
-                    flags.append(FLAG_FORMULA_ZERO)
-                    report.add("formula-cached-zero",
-                               "金額是公式，檔案中存的計算結果為 0（程式產生的檔案常如此）；請確認實際金額。",
-                               "the amount is a formula whose cached value is 0; check it", WARNING, rnum,
-                               amount_col_title)
-
-        # Unit of this line.
-        if text_unit:
-            line_unit = text_unit
-            flags.append(FLAG_UNIT_FROM_TEXT)
-        elif forced_unit:
-            line_unit = forced_unit
-        else:
-            line_unit = sheet_unit
-            if col_unit is not None and col_unit < length:
-                u = row[col_unit]
-                if u is not None and u != "":
-                    cu = _canonical_unit_cached(_text(u))
-                    if cu:
-                        line_unit = cu
+                    report.add("formula-no-value-total", "小計列的金額是公式但沒有計算結果，無法核對小計。",
+                               "a total row's formula has no cached value", WARNING, rnum, amount_col_title)
+            elif raw_amount is not None:
+                t = type(raw_amount)
+                if t is int:
+                    amount = Decimal(raw_amount)
+                else:
+                    try:
+                        amount, text_unit = parse_amount(_excel_float(raw_amount) if t is float else raw_amount)
+                    except AmountError:
+                        flags.append(FLAG_AMOUNT_UNREADABLE)
+                        report.add("amount-unreadable",
+                                   f"金額「{_text(raw_amount)}」無法解讀為金額，未計入；請修正此儲存格（例如 1,234、(1,234)、△1,234）。",
+                                   f"amount {_text(raw_amount)!r} is not a readable amount; not counted",
+                                   ERROR, rnum, amount_col_title)
                     else:
-                        unknown_units[_text(u)] = unknown_units.get(_text(u), 0) + 1
+                        if t is str and not is_csv and amount is not None and formula is None:
+                            flags.append(FLAG_AMOUNT_TEXT)
+                if formula is not None and amount is not None:
+                    flags.append(FLAG_FORMULA)
+                    if amount == 0:
+                        flags.append(FLAG_FORMULA_ZERO)
+                        report.add("formula-cached-zero",
+                                   "金額是公式，檔案中存的計算結果為 0（程式產生的檔案常如此）；請確認實際金額。",
+                                   "the amount is a formula whose cached value is 0; check it", WARNING, rnum,
+                                   amount_col_title)
 
-        # Text fields; codes that arrive as numbers are collected and fixed after the loop.
-        description = raw_desc if type(raw_desc) is str else _text(raw_desc)
-        account = account_code = plan = branch = agency = ""
-        year = title_year
-        if text_cols:
-            if col_code is not None and col_code < length:
-                v = row[col_code]
-                if v is not None and type(v) is not str and type(v) is not bool:
-                    code_cells[(rnum, col_code + 1)] = (len(lines), "account_code")
-                account_code = _text(v).strip()
-            if col_account is not None and col_account < length:
-                v = row[col_account]
-                if v is not None and type(v) is not str and type(v) is not bool:
-                    code_cells[(rnum, col_account + 1)] = (len(lines), "account")
-                text = _text(v).strip()
-                if text:
-                    code, name = _split_account_cached(text)
-                    if code and not account_code:
-                        account_code = code
-                    account = name if code else text
-            if col_plan is not None and col_plan < length:
-                v = row[col_plan]
-                if v is not None and type(v) is not str and type(v) is not bool:
-                    code_cells[(rnum, col_plan + 1)] = (len(lines), "plan")
-                plan = _text(v)
-            if col_branch is not None and col_branch < length:
-                v = row[col_branch]
-                if v is not None and type(v) is not str and type(v) is not bool:
-                    code_cells[(rnum, col_branch + 1)] = (len(lines), "branch")
-                branch = _text(v)
-            if col_agency is not None and col_agency < length:
-                agency = _text(row[col_agency])
-            if col_year is not None and col_year < length:
-                y = year_of_cell(row[col_year])
-                if y is not None:
-                    year = y
-                    years_seen.add(y)
-        if check_ctrl and FLAG_CONTROL_CHARS in flags:
-            description, account, plan, branch, agency = (
-                _CTRL.sub(" ", t) for t in (description, account, plan, branch, agency))
+            # Unit of this line.
+            if text_unit:
+                line_unit = text_unit
+                flags.append(FLAG_UNIT_FROM_TEXT)
+            elif forced_unit:
+                line_unit = forced_unit
+            else:
+                line_unit = sheet_unit
+                if col_unit is not None and col_unit < length:
+                    u = row[col_unit]
+                    if u is not None and u != "":
+                        cu = _canonical_unit_cached(_text(u))
+                        if cu:
+                            line_unit = cu
+                        else:
+                            unknown_units[_text(u)] = unknown_units.get(_text(u), 0) + 1
 
-        original = rows[idx]
-        cells = tuple(original) if len(original) == width else tuple(original) + (pad,) * (width - len(original))
-        lines.append(LineItem(description=description, amount=amount, unit=line_unit, plan=plan, branch=branch,
-                              account=account, account_code=account_code, agency=agency, year=year, file=display,
-                              sheet=raw.name, row=rnum, kind=kind, cells=cells, columns=titles, flags=flags))
-    counter.add((n - start) % 5000)
+            # Text fields; codes that arrive as numbers are collected and fixed after the loop.
+            description = raw_desc if type(raw_desc) is str else _text(raw_desc)
+            account = account_code = plan = branch = agency = ""
+            year = title_year
+            if text_cols:
+                if col_code is not None and col_code < length:
+                    v = row[col_code]
+                    if v is not None and type(v) is not str and type(v) is not bool:
+                        code_cells[(rnum, col_code + 1)] = (len(lines), "account_code")
+                    account_code = _text(v).strip()
+                if col_account is not None and col_account < length:
+                    v = row[col_account]
+                    if v is not None and type(v) is not str and type(v) is not bool:
+                        code_cells[(rnum, col_account + 1)] = (len(lines), "account")
+                    text = _text(v).strip()
+                    if text:
+                        code, name = _split_account_cached(text)
+                        if code and not account_code:
+                            account_code = code
+                        account = name if code else text
+                if col_plan is not None and col_plan < length:
+                    v = row[col_plan]
+                    if v is not None and type(v) is not str and type(v) is not bool:
+                        code_cells[(rnum, col_plan + 1)] = (len(lines), "plan")
+                    plan = _text(v)
+                if col_branch is not None and col_branch < length:
+                    v = row[col_branch]
+                    if v is not None and type(v) is not str and type(v) is not bool:
+                        code_cells[(rnum, col_branch + 1)] = (len(lines), "branch")
+                    branch = _text(v)
+                if col_agency is not None and col_agency < length:
+                    agency = _text(row[col_agency])
+                if col_year is not None and col_year < length:
+                    y = year_of_cell(row[col_year])
+                    if y is not None:
+                        year = y
+                        years_seen.add(y)
+            if check_ctrl and FLAG_CONTROL_CHARS in flags:
+                description, account, plan, branch, agency = (
+                    _CTRL.sub(" ", t) for t in (description, account, plan, branch, agency))
+
+            original = rows[idx]
+            cells = tuple(original) if len(original) == width else tuple(original) + (pad,) * (width - len(original))
+            lines.append(LineItem(description=description, amount=amount, unit=line_unit, plan=plan, branch=branch,
+                                  account=account, account_code=account_code, agency=agency, year=year, file=display,
+                                  sheet=raw.name, row=rnum, kind=kind, cells=cells, columns=titles, flags=flags))
+        pos = max(pos, n)
+        if not fill:  # processed rows are no longer needed (cells were copied): let big sheets shrink
+            for i in range(freed, n):
+                rows[i] = _DONE
+            freed = n
+        if not pull_rows(raw):
+            break
+    counter.add((len(rows) - start) % 5000)
+    n = len(rows)
 
     if code_cells:
         _restore_codes(raw, lines, code_cells, titles, report)

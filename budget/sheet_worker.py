@@ -3,9 +3,13 @@
 python-calamine 0.9 aborts the whole process (a Rust allocation failure no ``except`` catches) on a
 5 KB well-formed .xlsx with one cell at XFD1048576, and on other sparse or oversized sheets. The
 parent runs ``python -m budget.sheet_worker`` with a memory cap and a timeout and turns the
-child's death into a clear "檔案過大或過於複雜" problem. Cells travel back with :mod:`marshal`
-(the fastest stdlib serialiser for lists of str/int/float), after the child has turned integral
-floats into ints and empty cells into ``None``.
+child's death into a clear "檔案過大或過於複雜" problem.
+
+The child streams: a frame with the sheet list, then per sheet a frame with its size and merged
+cells followed by frames of rows (:data:`CHUNK_ROWS` at a time), so the parent turns rows into lines
+while the child is still converting the rest, and neither side holds the whole sheet twice. A frame
+is an 8-byte little-endian length and a :mod:`marshal` blob (the fastest stdlib serialiser for lists
+of str/int/float); the child turns integral floats into ints and empty cells into ``None`` first.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from __future__ import annotations
 import datetime as _dt
 import marshal
 import os
+import struct
 import subprocess
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .problems import BudgetError, Problem
 
@@ -25,74 +32,131 @@ from .problems import BudgetError, Problem
 MEMORY_LIMIT_BYTES = 6 << 30
 #: The child's wall-clock limit grows with the file size; never less than this many seconds.
 MIN_TIMEOUT_S = 120
+#: Rows per frame.
+CHUNK_ROWS = 5000
 _DATE_TAG = "\x00date"
+_LEN = struct.Struct("<Q")
 
 
 @dataclass
-class SheetGrid:
-    """One sheet's cells: ``rows[i][j]`` is Excel row ``i+1``, column ``j+1``; blank cells are None."""
+class StreamedSheet:
+    """One sheet arriving from the child: ``rows`` so far (row i is Excel row i+1, blank cells None)
+    and ``more``, which yields the next lists of rows until the sheet is complete."""
 
     name: str
-    rows: list[list[Any]]
+    width: int
+    height: int
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based r0, c0, r1, c1
     merges_known: bool = False
-
-
-@dataclass
-class WorkbookGrids:
-    """Every sheet of a workbook (name, visibility) and the grids of the sheets that were read."""
-
-    sheets: list[tuple[str, str]]  # (name, "visible" | "hidden" | "veryhidden")
-    grids: list[SheetGrid]
+    more: Iterator[list[list[Any]]] | None = None
 
 
 # --- parent side --------------------------------------------------------------------------------
 
 class WorkerHandle:
-    """A running child that reads one workbook; :meth:`result` waits for it."""
+    """A running child that reads one workbook. Read :meth:`sheet_list`, then iterate :meth:`sheets`."""
 
-    def __init__(self, proc: subprocess.Popen, display: str, timeout: float) -> None:
-        self.proc, self.display, self.timeout = proc, display, timeout
+    def __init__(self, proc: subprocess.Popen, stderr: Any, display: str, timeout: float) -> None:
+        self.proc, self.stderr, self.display, self.timeout = proc, stderr, display, timeout
+        self.timed_out = False
+        self._timer = threading.Timer(timeout, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+        self._sheets: list[tuple[str, str]] | None = None
+        self._pending: Any = None
 
-    def cancel(self) -> None:
-        """Stop the child (used when this process finds the file unusable first)."""
+    def _expire(self) -> None:
+        self.timed_out = True
         if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.communicate()
 
-    def result(self) -> WorkbookGrids:
-        """Wait for the child and return its grids; raises :class:`BudgetError` if it failed or died."""
+    def cancel(self) -> None:
+        """Stop the child (when this process finds the file unusable first, or is done)."""
+        self._timer.cancel()
+        if self.proc.poll() is None:
+            self.proc.kill()
         try:
-            out, err = self.proc.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self.cancel()
-            raise _too_complex(self.display, f"讀取超過 {self.timeout:.0f} 秒仍未完成",
-                               f"reading took more than {self.timeout:.0f} s") from None
-        code = self.proc.returncode
-        if code != 0 or not out:
-            reason = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            how = (f"讀取程序被系統終止（訊號 {-code}）" if code < 0 else f"讀取程序異常結束（代碼 {code}）")
-            raise _too_complex(self.display, how, f"the reader process died ({code}): {reason[0][:200]}")
+            self.proc.stdout.close()
+        finally:
+            self.proc.wait()
+            self.stderr.close()
+
+    def _died(self) -> BudgetError:
+        self._timer.cancel()
+        code = self.proc.wait()
+        self.stderr.seek(0)
+        reason = self.stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        self.stderr.close()
+        if self.timed_out:
+            return _too_complex(self.display, f"讀取超過 {self.timeout:.0f} 秒仍未完成",
+                                f"reading took more than {self.timeout:.0f} s")
+        how = f"讀取程序被系統終止（訊號 {-code}）" if code < 0 else f"讀取程序異常結束（代碼 {code}）"
+        return _too_complex(self.display, how, f"the reader process died ({code}): {reason[0][:200]}")
+
+    def _frame(self) -> Any:
+        head = self.proc.stdout.read(_LEN.size)
+        if len(head) < _LEN.size:
+            raise self._died()
+        (size,) = _LEN.unpack(head)
+        data = self.proc.stdout.read(size)
+        if len(data) < size:
+            raise self._died()
         try:
-            result = marshal.loads(out)
+            frame = marshal.loads(data)
         except (ValueError, EOFError, TypeError):
+            self.cancel()
             raise _too_complex(self.display, "讀取程序回傳的資料不完整", "the reader process returned broken data") from None
-        error = result.get("error")
-        if error:
-            raise _child_error(error, self.display, result.get("sheets") or [])
-        grids = []
-        for name, rows, merges, merges_known, special in result["grids"]:
+        if frame[0] == "error":
+            self.cancel()
+            raise _child_error(frame[1], frame[2], self.display, self._sheets or [])
+        return frame
+
+    def sheet_list(self) -> list[tuple[str, str]]:
+        """Every sheet of the workbook as (name, "visible" | "hidden" | "veryhidden")."""
+        if self._sheets is None:
+            frame = self._frame()
+            self._sheets = [tuple(s) for s in frame[1]]
+        return self._sheets
+
+    def sheets(self) -> Iterator[StreamedSheet]:
+        """The sheets read, in order; each must be consumed (or abandoned) before the next is yielded."""
+        self.sheet_list()
+        while True:
+            frame = self._frame()
+            if frame[0] == "done":
+                self._timer.cancel()
+                self.proc.stdout.close()
+                self.proc.wait()
+                self.stderr.close()
+                return
+            _, name, width, height, merges, merges_known = frame
+            state = {"open": True}
+            sheet = StreamedSheet(name, width, height, [tuple(m) for m in merges], merges_known,
+                                  self._rows(state))
+            yield sheet
+            while state["open"]:  # the consumer stopped early: skip the rest of this sheet
+                for _ in self._rows(state):
+                    pass
+
+    def _rows(self, state: dict[str, bool]) -> Iterator[list[list[Any]]]:
+        while state["open"]:
+            frame = self._frame()
+            if frame[0] == "end":
+                state["open"] = False
+                return
+            rows, special = frame[1], frame[2]
             if special:
                 rows = [[_restore(v) for v in row] for row in rows]
-            grids.append(SheetGrid(name, rows, [tuple(m) for m in merges], merges_known))
-        return WorkbookGrids([tuple(s) for s in result["sheets"]], grids)
+            yield rows
 
 
 def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows: int,
                  timeout: float | None = None, memory_limit: int = MEMORY_LIMIT_BYTES) -> WorkerHandle:
     """Start a child reading ``sheets`` (None: every visible worksheet) of an .xlsx/.xls/.ods file.
 
-    The caller can do other work (scan the XML) while the child runs, then call ``result()``.
+    The caller can do other work (scan the XML) while the child parses. Problems reported by the
+    child (password, damage, a missing sheet, too many rows) and its death (the memory cap, an
+    abort inside calamine, the timeout) surface as :class:`BudgetError` from the handle's methods.
     """
     size = path.stat().st_size
     if timeout is None:
@@ -104,19 +168,10 @@ def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows
     package_parent = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["RUST_BACKTRACE"] = "0"
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
-    return WorkerHandle(proc, display, timeout)
-
-
-def read_grids(path: Path, display: str, *, sheets: list[str] | None, max_rows: int,
-               timeout: float | None = None, memory_limit: int = MEMORY_LIMIT_BYTES) -> WorkbookGrids:
-    """Read ``sheets`` of a workbook in a child process and wait for the grids (see :func:`start_worker`).
-
-    Raises :class:`BudgetError` when the child reports a password, damage, a missing sheet or too
-    many rows, and when it dies (killed by the memory cap, an abort inside calamine) or times out.
-    """
-    return start_worker(path, display, sheets=sheets, max_rows=max_rows, timeout=timeout,
-                        memory_limit=memory_limit).result()
+    stderr = tempfile.TemporaryFile()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, env=env,
+                            bufsize=1 << 20)
+    return WorkerHandle(proc, stderr, display, timeout)
 
 
 def _restore(value: Any) -> Any:
@@ -143,8 +198,7 @@ def _too_complex(display: str, how: str, how_en: str) -> BudgetError:
         file=display)])
 
 
-def _child_error(error: list[Any], display: str, sheets: list[Any]) -> BudgetError:
-    kind, detail = error[0], error[1]
+def _child_error(kind: str, detail: Any, display: str, sheets: list[Any]) -> BudgetError:
     if kind == "password":
         return BudgetError.one("file-encrypted", "活頁簿有密碼保護，無法讀取；請在 Excel 移除密碼後重新存檔再試。",
                                "the workbook is password-protected", file=display)
@@ -186,56 +240,52 @@ def _visibility(meta: Any) -> str:
     return {"visible": "visible", "hidden": "hidden", "veryhidden": "veryhidden"}.get(text, "visible")
 
 
-def _clean_rows(rows: list[list[Any]]) -> tuple[list[list[Any]], bool]:
-    """Integral floats to int, '' to None; dates tagged for marshal. Returns (rows, had_dates)."""
+def _tag(v: Any) -> tuple[str, str, str]:
+    if isinstance(v, _dt.datetime):
+        return (_DATE_TAG, "datetime", v.isoformat())
+    if isinstance(v, _dt.date):
+        return (_DATE_TAG, "date", v.isoformat())
+    if isinstance(v, _dt.time):
+        return (_DATE_TAG, "time", v.isoformat())
+    if isinstance(v, _dt.timedelta):
+        return (_DATE_TAG, "timedelta", repr(v.total_seconds()))
+    return (_DATE_TAG, "text", str(v))
+
+
+def _clean(row: list[Any], prefix: list[None]) -> tuple[list[Any], bool]:
+    """Integral floats to int, '' to None, dates tagged for marshal, trailing blanks dropped."""
     special = False
-    out = []
-    for row in rows:
-        new = []
-        for v in row:
-            t = type(v)
-            if t is str:
-                new.append(v if v else None)
-            elif t is float:
-                new.append(int(v) if v.is_integer() else v)
-            elif t is int or t is bool or v is None:
-                new.append(v)
-            else:
-                special = True
-                if isinstance(v, _dt.datetime):
-                    new.append((_DATE_TAG, "datetime", v.isoformat()))
-                elif isinstance(v, _dt.date):
-                    new.append((_DATE_TAG, "date", v.isoformat()))
-                elif isinstance(v, _dt.time):
-                    new.append((_DATE_TAG, "time", v.isoformat()))
-                elif isinstance(v, _dt.timedelta):
-                    new.append((_DATE_TAG, "timedelta", repr(v.total_seconds())))
-                else:
-                    new.append((_DATE_TAG, "text", str(v)))
-        # calamine pads every row to the sheet width: drop the trailing blanks
-        while new and new[-1] is None:
-            new.pop()
-        out.append(new)
-    return out, special
+    new = prefix[:] if prefix else []
+    append = new.append
+    for v in row:
+        t = type(v)
+        if t is str:
+            append(v if v else None)
+        elif t is float:
+            append(int(v) if v.is_integer() else v)
+        elif t is int or t is bool or v is None:
+            append(v)
+        else:
+            special = True
+            append(_tag(v))
+    while new and new[-1] is None:
+        new.pop()
+    return new, special
 
 
-def _child(argv: list[str]) -> dict[str, Any]:
-    path, max_rows, memory_limit = argv[0], int(argv[1]), int(argv[2])
-    wanted = [argv[i + 1] for i in range(3, len(argv) - 1) if argv[i] == "--sheet"]
-    _limit_memory(memory_limit)
+def _stream(path: str, wanted: list[str], max_rows: int, send) -> None:
     import python_calamine as pc
 
-    result: dict[str, Any] = {"sheets": [], "grids": [], "error": None}
     try:
         wb = pc.CalamineWorkbook.from_path(path)
         metas = wb.sheets_metadata
-        result["sheets"] = [(m.name, _visibility(m)) for m in metas]
+        send(("meta", [(m.name, _visibility(m)) for m in metas]))
         if wanted:
             known = {m.name for m in metas}
-            for name in wanted:
-                if name not in known:
-                    result["error"] = ("sheet-not-found", name)
-                    return result
+            missing = [n for n in wanted if n not in known]
+            if missing:
+                send(("error", "sheet-not-found", missing[0]))
+                return
             chosen = wanted
         else:
             chosen = [m.name for m in metas
@@ -243,36 +293,64 @@ def _child(argv: list[str]) -> dict[str, Any]:
         total = 0
         for name in chosen:
             sheet = wb.get_sheet_by_name(name)
-            end = sheet.end
+            start, end = sheet.start, sheet.end
             height = (end[0] + 1) if end else 0
+            width = (end[1] + 1) if end else 0
             total += height
             if total > max_rows:
-                result["error"] = ("too-many-rows", (name, total, max_rows))
-                return result
-            rows, special = _clean_rows(sheet.to_python(skip_empty_area=False))
+                send(("error", "too-many-rows", (name, total, max_rows)))
+                return
             merges = sheet.merged_cell_ranges
             flat = [(a[0], a[1], b[0], b[1]) for a, b in merges] if merges is not None else []
-            result["grids"].append((name, rows, flat, merges is not None, special))
+            send(("sheet", name, width, height, flat, merges is not None))
+            # python-calamine 0.9 iter_rows() yields every row from the first, but each row only from the
+            # first used column: put the leading empty columns back so positions match the sheet's.
+            c0 = start[1] if start else 0
+            prefix = [None] * c0 if c0 and width and width - c0 >= 0 else []
+            chunk: list[list[Any]] = []
+            special = False
+            count = 0
+            for row in sheet.iter_rows():
+                count += 1
+                cleaned, odd = _clean(row, prefix if len(row) != width else [])
+                chunk.append(cleaned)
+                special = special or odd
+                if len(chunk) >= CHUNK_ROWS:
+                    send(("rows", chunk, special))
+                    chunk, special = [], False
+            if chunk:
+                send(("rows", chunk, special))
+            if count != height:  # rows would be misnumbered: refuse rather than shift them silently
+                send(("error", "corrupt", f"{name}: {count} rows read, {height} expected"))
+                return
+            send(("end",))
+        send(("done",))
     except pc.PasswordError as exc:
-        result["error"] = ("password", str(exc))
+        send(("error", "password", str(exc)))
     except MemoryError:
-        result["error"] = ("memory", "")
-    except pc.CalamineError as exc:
-        result["error"] = ("corrupt", f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # anything else from a hostile file is still "cannot read"
-        result["error"] = ("corrupt", f"{type(exc).__name__}: {exc}")
-    return result
+        send(("error", "memory", ""))
+    except Exception as exc:  # CalamineError and anything else from a hostile file: "cannot read"
+        send(("error", "corrupt", f"{type(exc).__name__}: {exc}"))
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Child entry point: read the workbook named in argv and write the marshalled result on stdout."""
-    result = _child(list(sys.argv[1:] if argv is None else argv))
+    """Child entry point: read the workbook named in argv and stream frames on stdout."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    path, max_rows, memory_limit = args[0], int(args[1]), int(args[2])
+    wanted = [args[i + 1] for i in range(3, len(args) - 1) if args[i] == "--sheet"]
+    _limit_memory(memory_limit)
+    out = sys.stdout.buffer
+
+    def send(frame: Any) -> None:
+        data = marshal.dumps(frame)
+        out.write(_LEN.pack(len(data)))
+        out.write(data)
+
     try:
-        data = marshal.dumps(result)
-    except MemoryError:
-        data = marshal.dumps({"sheets": result["sheets"], "grids": [], "error": ("memory", "")})
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+        _stream(path, wanted, max_rows, send)
+        out.flush()
+    except BrokenPipeError:  # the parent stopped reading (it found the file unusable first)
+        pass
 
 
 if __name__ == "__main__":

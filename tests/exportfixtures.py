@@ -251,6 +251,56 @@ def real_ods(tmp: Path, name: str = "budget.ods") -> Path:
     return path
 
 
+def layout_ods(tmp: Path, name: str = "layout.ods") -> Path:
+    """An .ods with a two-row header spanned by merged cells (科目 over 代碼/名稱), a hidden row 5 and a
+    subtotal formula with no computed value in row 6 (as a program writes it)."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+
+    def text(value, **kw):
+        cell = TableCell(valuetype="string", **kw)
+        cell.addElement(P(text=value))
+        return cell
+
+    def number(value):
+        cell = TableCell(valuetype="float", value=value)
+        cell.addElement(P(text=str(value)))
+        return cell
+
+    table = Table(name="預算")
+    r1 = TableRow()
+    r1.addElement(text("科目", numbercolumnsspanned=2))
+    r1.addElement(CoveredTableCell())
+    r1.addElement(text("說明", numberrowsspanned=2))
+    r1.addElement(text("金額(千元)", numberrowsspanned=2))
+    table.addElement(r1)
+    r2 = TableRow()
+    r2.addElement(text("代碼"))
+    r2.addElement(text("名稱"))
+    r2.addElement(CoveredTableCell())
+    r2.addElement(CoveredTableCell())
+    table.addElement(r2)
+    for values, kw in ((("2036", "按日按件計資酬金", "出席費", 60), {}), (("2003", "教育訓練費", "培力課程", 40), {}),
+                       (("2054", "一般事務費", "隱藏列", 5), {"visibility": "collapse"})):
+        row = TableRow(**kw)
+        for v in values:
+            row.addElement(number(v) if isinstance(v, int) else text(v))
+        table.addElement(row)
+    total = TableRow()
+    total.addElement(TableCell())
+    total.addElement(TableCell())
+    total.addElement(text("小計"))
+    total.addElement(TableCell(formula="of:=SUM([.D3:.D5])"))
+    table.addElement(total)
+    doc.spreadsheet.addElement(table)
+    path = tmp / name
+    doc.save(str(path))
+    return path
+
+
 def csv_file(tmp: Path, name: str, rows: list[list[str]], encoding: str = "utf-8") -> Path:
     """A CSV file with the given rows, encoded as asked (utf-8, utf-8-sig, cp950, utf-16)."""
     buf = io.StringIO()

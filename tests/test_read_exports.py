@@ -373,3 +373,32 @@ def test_xls_is_read_with_hidden_rows_and_padded_codes(tmp_path):
     assert FLAG_HIDDEN_ROW in rows[7].flags
     assert rows[8].account_code == "0271" and FLAG_CODE_NUMBER in rows[8].flags
     assert rows[9].kind == TOTAL
+
+
+def test_ods_two_row_header_hidden_row_and_formula_without_value(tmp_path):
+    result = read_exports([fx.layout_ods(tmp_path)])
+    sheet = result.sources[0].sheets[0]
+    assert sheet.columns == ("科目/代碼", "科目/名稱", "說明", "金額(千元)")
+    assert (sheet.header_first_row, sheet.header_row, sheet.unit) == (1, 2, "千元")
+    rows = by_row(result)
+    assert [(rows[r].account_code, rows[r].account, rows[r].amount) for r in (3, 4, 5)] == [
+        ("2036", "按日按件計資酬金", Decimal(60)), ("2003", "教育訓練費", Decimal(40)), ("2054", "一般事務費", Decimal(5))]
+    assert FLAG_HIDDEN_ROW in rows[5].flags and FLAG_HIDDEN_ROW not in rows[4].flags
+    assert rows[6].kind == TOTAL and rows[6].amount is None and FLAG_FORMULA_NO_VALUE in rows[6].flags
+
+
+def test_xls_saved_by_libreoffice_keeps_the_layout(tmp_path):
+    path = fx.soffice_convert(fx.layout_xlsx(tmp_path), tmp_path, "xls")
+    if path is None:
+        pytest.skip("LibreOffice is not installed")
+    result = read_exports([path])
+    sheet = result.sources[0].sheets[0]
+    assert (sheet.header_first_row, sheet.header_row, sheet.unit, sheet.year) == (4, 5, "千元", 116)
+    assert sheet.columns == ("科目/代碼", "科目/名稱", "說明", "金額")
+    rows = by_row(result)
+    assert rows[7].amount == Decimal(1234) and rows[11].amount == Decimal(-500)
+    assert FLAG_HIDDEN_ROW in rows[11].flags
+    assert rows[14].account_code == "0271"
+    assert result.sources[0].skipped_sheets == ["代碼表"]
+    # LibreOffice computed the 小 計 formula (=SUM ignores the text amounts): it does not match the lines
+    assert rows[12].kind == TOTAL and "total-mismatch" in rows[12].flags

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -232,7 +232,12 @@ def _read_file(path: Path, display: str, *, sheet: str | None, overrides: dict[s
             close()  # a streaming workbook: stop its reader process
 
     if not sheets:
-        raise BudgetError([_header_problem(raw, miss, display, overrides) for raw, miss in misses] or [
+        fatal = [_header_problem(raw, miss, display, overrides) for raw, miss in misses]
+        if used_encoding and not encoding:
+            # text decoded with the wrong codepage still decodes: its header just looks like nonsense
+            fatal = [replace(p, message=p.message + f"（本檔以 {used_encoding} 解碼；若上列文字是亂碼，請以 --encoding 指定正確編碼。）")
+                     for p in fatal]
+        raise BudgetError(fatal or [
             Problem("no-data-sheet", "檔案中沒有可讀取的工作表（所有工作表都是隱藏的或空白的）；請以 --sheet 指定工作表。",
                     "no visible sheet with data; use --sheet", file=display, hint="--sheet 工作表名稱")])
     for raw, miss in misses:

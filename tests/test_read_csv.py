@@ -106,3 +106,14 @@ def test_control_character_in_csv(tmp_path):
     result = read_exports([fx.csv_file(tmp_path, "ctrl.csv", rows)])
     assert result.lines[0].description == "性別 講座"
     assert any(p.code == "control-chars" and p.row == 2 for p in result.problems)
+
+
+def test_wrongly_guessed_encoding_shows_up_as_a_header_problem_with_a_hint(tmp_path):
+    # Shift-JIS text is not valid UTF-8 and mostly decodes as Big5 without errors: only the header tells
+    path = tmp_path / "sjis.csv"
+    path.write_bytes("説明,金額\n研修費,1\n".encode("shift_jis"))
+    with pytest.raises(BudgetError) as exc:
+        read_exports([path])
+    (problem,) = exc.value.problems
+    assert problem.code in ("header-not-found", "encoding-unknown")
+    assert "--encoding" in problem.message

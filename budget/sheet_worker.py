@@ -252,15 +252,24 @@ def _tag(v: Any) -> tuple[str, str, str]:
     return (_DATE_TAG, "text", str(v))
 
 
-def _clean(row: list[Any], prefix: list[None]) -> tuple[list[Any], bool]:
-    """Integral floats to int, '' to None, dates tagged for marshal, trailing blanks dropped."""
+def _clean(row: list[Any], prefix: list[None], shared: dict[str, str]) -> tuple[list[Any], bool]:
+    """Integral floats to int, '' to None, dates tagged for marshal, trailing blanks dropped.
+
+    Short texts repeated down a column (plan, branch, account) become one object per chunk: marshal
+    then writes them once and the parent receives them shared, which saves memory on big sheets.
+    """
     special = False
     new = prefix[:] if prefix else []
     append = new.append
     for v in row:
         t = type(v)
         if t is str:
-            append(v if v else None)
+            if not v:
+                append(None)
+            elif len(v) <= 40:
+                append(shared.setdefault(v, v))
+            else:
+                append(v)
         elif t is float:
             append(int(v) if v.is_integer() else v)
         elif t is int or t is bool or v is None:
@@ -310,14 +319,15 @@ def _stream(path: str, wanted: list[str], max_rows: int, send) -> None:
             chunk: list[list[Any]] = []
             special = False
             count = 0
+            shared: dict[str, str] = {}
             for row in sheet.iter_rows():
                 count += 1
-                cleaned, odd = _clean(row, prefix if len(row) != width else [])
+                cleaned, odd = _clean(row, prefix if len(row) != width else [], shared)
                 chunk.append(cleaned)
                 special = special or odd
                 if len(chunk) >= CHUNK_ROWS:
                     send(("rows", chunk, special))
-                    chunk, special = [], False
+                    chunk, special, shared = [], False, {}
             if chunk:
                 send(("rows", chunk, special))
             if count != height:  # rows would be misnumbered: refuse rather than shift them silently

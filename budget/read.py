@@ -139,6 +139,10 @@ def read_exports(paths: Sequence[str | Path], *, sheet: str | None = None, mappi
         except BudgetError as exc:
             fatal.extend(exc.problems)
             continue
+        except _DAMAGE as exc:  # a damaged file can fail in any parser; never a traceback for that
+            fatal.append(Problem("file-corrupt", "檔案已損毀或不完整，無法讀取；請重新匯出或另存新檔再試。",
+                                 f"the file is damaged ({type(exc).__name__}: {str(exc)[:200]})", file=display))
+            continue
         sources.append(source)
         lines.extend(file_lines)
         problems.extend(file_problems)
@@ -163,6 +167,19 @@ def _check_unit(unit: str, what: str) -> str:
         raise BudgetError.one("unit-unknown", f"{what} 的單位「{unit}」無法辨識；可用：元、千元、萬元。",
                               f"unknown unit {unit!r}; use 元, 千元 or 萬元")
     return canonical
+
+
+def _damage_errors() -> tuple[type[BaseException], ...]:
+    import struct
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    return (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ParseError, UnicodeDecodeError, KeyError,
+            IndexError, OSError)
+
+
+_DAMAGE = _damage_errors()
 
 
 class _Progress:

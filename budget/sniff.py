@@ -158,7 +158,12 @@ def _zip_kind(path: Path, display: str) -> str:
         if "content.xml" not in lower:
             raise _fail("file-corrupt", "ODF 試算表缺少 content.xml，檔案不完整；請重新匯出。",
                         "the .ods file has no content.xml", display)
-        if "meta-inf/manifest.xml" in lower and _ods_encrypted(path):
+        try:
+            encrypted = "meta-inf/manifest.xml" in lower and _ods_encrypted(path)
+        except Exception:  # zlib.error, BadZipFile (CRC): the package is damaged
+            raise _fail("file-corrupt", "檔案已損毀或不完整；請重新匯出或重新下載。",
+                        "the file is damaged or incomplete", display) from None
+        if encrypted:
             raise _fail("file-encrypted", "試算表有密碼保護，無法讀取；請移除密碼後重新存檔再試。",
                         "the .ods file is password-protected", display)
         return ODS

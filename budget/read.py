@@ -39,7 +39,7 @@ FLAG_CODE_NUMBER = "code-stored-as-number"      # a code column held a number (l
 FLAG_CONTROL_CHARS = "control-chars"            # a cell held control characters (replaced by spaces in fields)
 FLAG_TOTAL_LABEL = "total-label"                # kind total because a cell says 合計/小計/總計/共計/合共
 FLAG_TOTAL_SUM_ABOVE = "total-sum-of-lines-above"  # kind total because its amount is the sum of the lines above
-FLAG_TOTAL_SUM_BELOW = "total-sum-of-lines-below"  # kind total because its amount is the sum of the lines below
+FLAG_TOTAL_SUM_BELOW = "total-sum-of-lines-below"  # kind total: a heading row whose amount is the sum of the lines below
 FLAG_TOTAL_MISMATCH = "total-mismatch"          # a labelled total that equals no sum of the lines it covers
 FLAG_UNIT_FROM_TEXT = "unit-from-amount-text"   # the amount text named its own unit ("60千元")
 
@@ -760,6 +760,8 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
                                 f"unit {text!r} not recognised in {count} rows; used {sheet_unit}", severity=WARNING,
                                 file=display, sheet=raw.name or None, column=titles[col_unit] if col_unit is not None else None))
     _mark_sum_totals(lines)
+    if col_account is not None or col_code is not None:
+        _mark_headings(lines)
     _check_totals(lines, report, amount_col_title)
 
     year = title_year if title_year is not None else (next(iter(years_seen)) if len(years_seen) == 1 else None)
@@ -932,6 +934,42 @@ def _mark_sum_totals(lines: list[LineItem]) -> None:
             line.kind = TOTAL
             line.flags.append(FLAG_TOTAL_SUM_BELOW)
             marked.add(i)
+
+
+def _mark_headings(lines: list[LineItem]) -> None:
+    """Mark heading rows that carry their lines' total: a row with no 用途別科目 (a 案別 or 計畫 heading,
+    whatever its description says) whose amount equals the sum of the lines right below it that do have
+    one, up to the next row without a 用途別科目 or a change of 工作計畫/分支計畫. One line is enough here:
+    in a budget book every real line sits under an account, so only a heading lacks one.
+    Called only for sheets with an account column.
+    """
+    n = len(lines)
+    for i, line in enumerate(lines):
+        if line.kind != LINE or not line.amount or line.account or line.account_code:
+            continue
+        key = _group_key(line)
+        target = _in_yuan(line)
+        total = Decimal(0)
+        count = 0
+        j = i + 1
+        while j < n:
+            nxt = lines[j]
+            if nxt.kind == TOTAL or not (nxt.account or nxt.account_code) or _group_key(nxt) != key:
+                break
+            if nxt.amount is None:
+                if FLAG_AMOUNT_UNREADABLE in nxt.flags or FLAG_FORMULA_NO_VALUE in nxt.flags:
+                    count = 0
+                    break
+            else:
+                total += _in_yuan(nxt)
+                count += 1
+                if total == target:
+                    break
+            j += 1
+        if count >= 1 and total == target and (j + 1 >= n or not (lines[j + 1].account or lines[j + 1].account_code)
+                                                or lines[j + 1].kind == TOTAL or _group_key(lines[j + 1]) != key):
+            line.kind = TOTAL
+            line.flags.append(FLAG_TOTAL_SUM_BELOW)
 
 
 def _check_totals(lines: list[LineItem], report: _RowProblems, amount_title: str) -> None:

@@ -120,3 +120,42 @@ def test_sum_uses_amounts_in_each_lines_unit(tmp_path):
     path = fx.csv_file(tmp_path, "units.csv", rows)
     lines = read_exports([path]).lines
     assert [line.kind for line in lines] == [LINE, LINE, TOTAL]
+
+
+def test_heading_without_account_equal_to_its_lines_is_a_total_even_with_a_description(tmp_path):
+    _, kinds = read(tmp_path, [
+        ["01", "", "01 市民活動中心整修工程：本工程分二年辦理", 1000],
+        ["01", "3015 房屋建築養護費", "本年度所需施工費。", 1000],
+        ["01", "", "02 性別友善廁所改善工程", 500],
+        ["01", "3015 房屋建築養護費", "本年度所需施工費。", 480],
+        ["01", "3015 房屋建築養護費", "按施工費提列工程管理費。", 20],
+        ["01", "2054 一般事務費", "文具", 30],
+    ])
+    assert [k for k, _ in kinds] == [TOTAL, LINE, LINE, LINE, LINE, LINE]
+    assert FLAG_TOTAL_SUM_BELOW in kinds[0][1]
+    # the second heading's lines run on into 文具 (same plan, has an account): 500 covers only a prefix
+    assert kinds[2][0] == LINE
+
+
+def test_heading_that_covers_its_whole_run_is_a_total(tmp_path):
+    _, kinds = read(tmp_path, [
+        ["01", "", "02 性別友善廁所改善工程", 500],
+        ["01", "3015 房屋建築養護費", "本年度所需施工費。", 480],
+        ["01", "3015 房屋建築養護費", "按施工費提列工程管理費。", 20],
+        ["01", "", "03 下一案", 7],
+        ["01", "3015 房屋建築養護費", "施工費", 7],
+    ])
+    assert [k for k, _ in kinds] == [TOTAL, LINE, LINE, TOTAL, LINE]
+
+
+def test_row_without_account_that_does_not_add_up_stays_a_line(tmp_path):
+    _, kinds = read(tmp_path, [
+        ["01", "", "未列科目的說明", 900],
+        ["01", "3015 房屋建築養護費", "施工費", 1000],
+    ])
+    assert [k for k, _ in kinds] == [LINE, LINE]
+
+
+def test_without_an_account_column_headings_are_not_guessed(tmp_path):
+    _, kinds = read(tmp_path, [["01 案名", 100], ["施工費", 100]], header=["說明", "金額"])
+    assert [k for k, _ in kinds] == [LINE, LINE]

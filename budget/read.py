@@ -271,6 +271,10 @@ def _read_file(path: Path, display: str, *, sheet: str | None, overrides: dict[s
         raise BudgetError.one("no-data", "表頭下方沒有任何資料列；請確認匯出的範圍是否正確。",
                               "no data rows below the header", file=display,
                               sheet=sheets[0].name or None, row=sheets[0].header_row)
+    for info in sheets:
+        if not (info.lines or info.totals):
+            problems.append(Problem("sheet-no-data", "工作表有表頭，但下方沒有任何資料列。", "a header but no data rows",
+                                    severity=WARNING, file=display, sheet=info.name or None, row=info.header_row))
     _check_overrides_used(overrides, sheets, display, problems)
     source = SourceInfo(path=str(path), name=path.name, sha256=_sha256(path), format=sniffed.format,
                         size=sniffed.size, encoding=used_encoding, sheets=sheets, skipped_sheets=skipped)
@@ -409,8 +413,6 @@ def _header_problem(raw: RawSheet, miss: HeaderMiss, display: str, overrides: di
     sheet = raw.name or None
     aliases = "；".join(f"{FIELD_NAMES_ZH[f]}：{'、'.join(FIELD_ALIASES[f][:6])}" for f in REQUIRED_FIELDS)
     seen = "、".join(f"「{t}」" for t in miss.titles[:20]) or "（無）"
-    if miss.ambiguous and all(f in miss.fields for f in REQUIRED_FIELDS):
-        pass
     if miss.fields:
         missing = [FIELD_NAMES_ZH[f] for f in REQUIRED_FIELDS if f not in miss.fields]
         return Problem(

@@ -52,6 +52,7 @@ _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TOTAL_LABEL = re.compile(r"^.{0,12}?(合計|小計|總計|共計|合共|grandtotal|subtotal|total)(數|金額|數額)?$")
 _LABEL_PUNCT = re.compile(r"[:：()（）\[\]【】〔〕<>＜＞「」『』.。、,，;；\-－—_=＝*＊#＃/／]")
 _UNIT_IN_TITLE = re.compile(r"(千元|仟元|萬元|元)")
+_PLAIN_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
 _DONE: list[Any] = []  # stands in for a data row already turned into a line
 
 
@@ -587,8 +588,9 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
                    titles[issue.col - 1] if issue.col - 1 < len(titles) and titles[issue.col - 1] else f"第 {issue.col} 欄")
     fill = _vertical_fill(raw.merges, header.row, [c for c in (col_desc, col_account, col_code, col_plan, col_branch,
                                                                col_agency, col_year, col_unit) if c is not None])
-    upper_key = tuple(fold(t) for t in header.upper)
-    lower_key = tuple(fold(t) for t in header.lower)
+    # a header repeated in the data (exports that repeat it on every printed page) has these texts
+    desc_titles = {t[col_desc] for t in (header.upper, header.lower) if col_desc < len(t) and t[col_desc]}
+    amount_titles = {t[col_amount] for t in (header.upper, header.lower) if col_amount < len(t) and t[col_amount]}
     label_cols = [c for c in range(width) if c != col_amount]
 
     lines: list[LineItem] = []
@@ -617,8 +619,8 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
                 if all(v is None or (type(v) is str and not v.strip()) for v in rows[idx]):
                     skipped_blank += 1
                     continue
-            elif type(raw_desc) is str and type(raw_amount) is str and (upper_key or lower_key) and \
-                    _is_repeated_header(raw_desc, raw_amount, col_desc, col_amount, upper_key, lower_key):
+            elif type(raw_desc) is str and type(raw_amount) is str and raw_amount.strip() in amount_titles and \
+                    raw_desc.strip() in desc_titles:
                 skipped_headers += 1
                 continue
             flags: list[str] = list(row_flags[rnum]) if rnum in row_flags else []
@@ -660,6 +662,10 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
                 t = type(raw_amount)
                 if t is int:
                     amount = Decimal(raw_amount)
+                elif t is str and _PLAIN_AMOUNT.fullmatch(raw_amount):
+                    amount = Decimal(raw_amount.replace(",", ""))  # the common case; same result as parse_amount
+                    if not is_csv and formula is None:
+                        flags.append(FLAG_AMOUNT_TEXT)
                 else:
                     try:
                         amount, text_unit = parse_amount(_excel_float(raw_amount) if t is float else raw_amount)
@@ -773,18 +779,6 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
         totals=sum(1 for ln in lines if ln.kind == TOTAL), skipped_blank=skipped_blank, hidden=raw.hidden,
         header_first_row=header.first_row, skipped_headers=skipped_headers, unit_source=unit_source)
     return info, lines, problems + report.finish()
-
-
-def _is_repeated_header(d: str, a: str, col_desc: int, col_amount: int, upper: tuple[str, ...],
-                        lower: tuple[str, ...]) -> bool:
-    """A header row repeated in the data (an export that repeats it on every printed page)."""
-    if len(d) > 30 or len(a) > 30:
-        return False
-    fd, fa = fold(d), fold(a)
-    for key in (upper, lower):
-        if key and col_desc < len(key) and col_amount < len(key) and key[col_desc] == fd and key[col_amount] == fa:
-            return True
-    return False
 
 
 def _filled(row: list[Any], entries: list[tuple[int, int, int]], rows: list[list[Any]]) -> list[Any]:

@@ -609,9 +609,9 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
             rnum = idx + 1
             if (idx - start) % 5000 == 4999:
                 counter.add(5000)
-            length = len(row)
             if fill and idx in fill:
                 row = _filled(row, fill[idx], rows)  # values of vertically merged cells, for the fields only
+            length = len(row)
             raw_desc = row[col_desc] if col_desc < length else None
             raw_amount = row[col_amount] if col_amount < length else None
             if (raw_desc is None or raw_desc == "" or (type(raw_desc) is str and not raw_desc.strip())) and \
@@ -671,10 +671,17 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
                         amount, text_unit = parse_amount(_excel_float(raw_amount) if t is float else raw_amount)
                     except AmountError:
                         flags.append(FLAG_AMOUNT_UNREADABLE)
-                        report.add("amount-unreadable",
-                                   f"金額「{_text(raw_amount)}」無法解讀為金額，未計入；請修正此儲存格（例如 1,234、(1,234)、△1,234）。",
-                                   f"amount {_text(raw_amount)!r} is not a readable amount; not counted",
-                                   ERROR, rnum, amount_col_title)
+                        if kind == LINE:
+                            report.add("amount-unreadable",
+                                       f"金額「{_text(raw_amount)}」無法解讀為金額，未計入；請修正此儲存格"
+                                       "（例如 1,234、(1,234)、△1,234）。",
+                                       f"amount {_text(raw_amount)!r} is not a readable amount; not counted",
+                                       ERROR, rnum, amount_col_title)
+                        else:  # a total is never counted: only its check is lost
+                            report.add("total-amount-unreadable",
+                                       f"小計列的金額「{_text(raw_amount)}」無法解讀，無法核對小計。",
+                                       f"a total row's amount {_text(raw_amount)!r} is not readable", WARNING, rnum,
+                                       amount_col_title)
                     else:
                         if t is str and not is_csv and amount is not None and formula is None:
                             flags.append(FLAG_AMOUNT_TEXT)

@@ -159,3 +159,10 @@ def test_row_without_account_that_does_not_add_up_stays_a_line(tmp_path):
 def test_without_an_account_column_headings_are_not_guessed(tmp_path):
     _, kinds = read(tmp_path, [["01 案名", 100], ["施工費", 100]], header=["說明", "金額"])
     assert [k for k, _ in kinds] == [LINE, LINE]
+
+
+def test_unreadable_amount_on_a_total_row_is_only_a_warning(tmp_path):
+    result, kinds = read(tmp_path, [["01", "2036", "出席費", 60], ["", "", "合計", "六十"]])
+    assert kinds[1][0] == TOTAL
+    (problem,) = [p for p in result.problems if "unreadable" in p.code]
+    assert problem.code == "total-amount-unreadable" and problem.severity == "warning"

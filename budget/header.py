@@ -137,14 +137,14 @@ def _is_data_like(values: list[Any]) -> bool:
     return False
 
 
-def _two_row_titles(rows: list[list[Any]], i: int, merges: list[tuple[int, int, int, int]]
-                    ) -> tuple[list[str], list[str]] | None:
+def _two_row_titles(rows: list[list[Any]], i: int, merges: list[tuple[int, int, int, int]],
+                    merges_known: bool = True) -> tuple[list[str], list[str]] | None:
     """The (upper, lower) titles when rows i and i+1 (0-based) form a two-row header, else None.
 
     The upper row's group titles are spread across their span: from merged cells where the
-    file records them, otherwise across blank upper cells whose lower neighbours both have
-    titles (``科目`` over ``代碼 | 名稱``). The lower row must hold text only, and at least one
-    group must span two or more columns with lower titles under it.
+    file records them (workbooks), otherwise (CSV) across blank upper cells whose lower
+    neighbours both have titles (``科目`` over ``代碼 | 名稱``). The lower row must hold text only,
+    and at least one group must span two or more columns with lower titles under it.
     """
     if i + 1 >= len(rows):
         return None
@@ -163,19 +163,22 @@ def _two_row_titles(rows: list[list[Any]], i: int, merges: list[tuple[int, int, 
                 if not upper[c]:
                     upper[c] = upper[c0 - 1]
                 grouped[c] = True
-    for c in range(1, width):
-        if not upper[c] and lower[c] and lower[c - 1] and upper[c - 1]:
-            upper[c] = upper[c - 1]
-            grouped[c] = grouped[c - 1] = True
+    if not merges_known:
+        for c in range(1, width):
+            if not upper[c] and lower[c] and lower[c - 1] and upper[c - 1]:
+                upper[c] = upper[c - 1]
+                grouped[c] = grouped[c - 1] = True
     if not any(g and lower[c] for c, g in enumerate(grouped)):
         return None
     return upper, lower
 
 
 def find_header(rows: list[list[Any]], merges: list[tuple[int, int, int, int]],
-                overrides: dict[str, str] | None = None) -> Header | HeaderMiss:
+                overrides: dict[str, str] | None = None, merges_known: bool = True) -> Header | HeaderMiss:
     """Find the header in the first :data:`HEADER_SCAN_ROWS` rows: the first row (or pair of rows)
     whose titles name every required field (description and amount), after aliases and overrides.
+    ``merges`` are 1-based (r0, c0, r1, c1); ``merges_known`` is False when the format cannot record
+    merged cells (CSV), and a two-row header is then recognised from its blank upper cells.
     """
     overrides = overrides or {}
     best = HeaderMiss(None, [], {})
@@ -187,7 +190,7 @@ def find_header(rows: list[list[Any]], merges: list[tuple[int, int, int, int]],
             seen += [t for t in texts if t][: 5 - len(seen)]
         if sum(1 for t in texts if t) < 2:
             continue
-        pair = _two_row_titles(rows, i, merges)
+        pair = _two_row_titles(rows, i, merges, merges_known)
         if pair:
             upper, lower = pair
             fields, ambiguous = map_columns(upper, lower, overrides)

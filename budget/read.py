@@ -527,7 +527,7 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
                 ) -> tuple[SheetInfo, list[LineItem], list[Problem]] | HeaderMiss:
     rows = raw.rows
     pull_rows(raw, HEADER_SCAN_ROWS + 2)
-    header = find_header(rows, raw.merges, overrides)
+    header = find_header(rows, raw.merges, overrides, raw.merges_known)
     if isinstance(header, HeaderMiss):
         return header
     report = _RowProblems(display, raw.name)

@@ -215,6 +215,9 @@ def _child_error(kind: str, detail: Any, display: str, sheets: list[Any]) -> Bud
                                hint="--max-rows")
     if kind == "memory":
         return _too_complex(display, "記憶體不足", "out of memory")
+    if kind == "internal":
+        return BudgetError.one("reader-unavailable", "試算表讀取元件 (python-calamine) 無法載入；請重新安裝本工具。",
+                               f"the spreadsheet reader cannot start: {detail}", file=display)
     return BudgetError.one("file-corrupt", "檔案已損毀或不完整，無法讀取；請重新匯出或另存新檔再試。",
                            f"the file is damaged or unreadable ({str(detail)[:200]})", file=display)
 
@@ -283,8 +286,11 @@ def _clean(row: list[Any], prefix: list[None], shared: dict[str, str]) -> tuple[
 
 
 def _stream(path: str, wanted: list[str], max_rows: int, send) -> None:
-    import python_calamine as pc
-
+    try:
+        import python_calamine as pc
+    except ImportError as exc:
+        send(("error", "internal", f"python-calamine cannot be imported: {exc}"))
+        return
     try:
         wb = pc.CalamineWorkbook.from_path(path)
         metas = wb.sheets_metadata

@@ -17,10 +17,8 @@ _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
-_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
 _CELL_REF = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d{1,7})["']""")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v\s*>([^<]*)<")
-_HIDDEN_ROW = re.compile(rb"""<(?:[\w.-]+:)?row\b([^>]*?)\bhidden\s*=\s*["'](?:1|true)["']([^>]*)>""")
 _ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
 _STYLE = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
 
@@ -47,8 +45,25 @@ class SheetFacts:
     escapes: bool = False  # the XML holds _xHHHH_ escapes or character references (maybe control characters)
 
 
+# Searches that start with a literal run at memchr speed (~0.05 s per 100 MB); an alternation or a
+# leading optional group would make the regex engine try every position (ten times slower).
+_ESCAPE_X = re.compile(rb"_x00")
+_CHAR_REF = re.compile(rb"&#")
+_HIDDEN_ATTR = re.compile(rb"""hidden\s*=\s*["'](?:1|true)["']""")
+_F_PLAIN = re.compile(rb"<f[\s>/]")
+_F_PREFIXED = re.compile(rb":f[\s>/]")
+_TAG_NAME = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)")
+
+
 def _has_escapes(data: bytes) -> bool:
-    return b"_x00" in data or b"&#" in data or b"_X00" in data
+    return bool(_ESCAPE_X.search(data) or _CHAR_REF.search(data))
+
+
+def _enclosing_tag(data: bytes, p: int) -> tuple[int, bytes]:
+    """Start and local name of the tag that contains position ``p``."""
+    start = data.rfind(b"<", 0, p)
+    m = _TAG_NAME.match(data, start) if start >= 0 else None
+    return start, (m.group(1) if m else b"")
 
 
 def xlsx_shared_strings_escape(zf: zipfile.ZipFile) -> bool:
@@ -121,14 +136,17 @@ def scan_xlsx_sheet(zf: zipfile.ZipFile, facts: SheetFacts) -> SheetFacts:
         return facts
     data = zf.read(facts.part)  # verifies the CRC: a damaged part raises BadZipFile here
     facts.escapes = _has_escapes(data)
-    if b"hidden" in data:
-        for m in _HIDDEN_ROW.finditer(data):
-            num = _ROW_NUMBER.search(m.group(1) + b" " + m.group(2))
+    for m in _HIDDEN_ATTR.finditer(data):
+        start, name = _enclosing_tag(data, m.start())
+        if name == b"row":
+            num = _ROW_NUMBER.search(data, start, data.find(b">", start))
             if num:
                 facts.hidden_rows.add(int(num.group(1)))
-    if (b"<f" in data or b":f>" in data or b":f " in data) and _FORMULA.search(data):
-        for m in _FORMULA.finditer(data):
-            p = m.start()
+    hits = [m.start() for m in _F_PLAIN.finditer(data)]
+    if _F_PREFIXED.search(data):  # a writer that prefixes the namespace: <x:f>
+        hits += [m.start() for m in _F_PREFIXED.finditer(data) if _enclosing_tag(data, m.start() + 1)[1] == b"f"]
+    if hits:
+        for p in sorted(hits):
             start = max(data.rfind(b"<c ", 0, p), data.rfind(b":c ", 0, p), data.rfind(b"<c\t", 0, p))
             if start < 0:
                 continue

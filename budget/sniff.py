@@ -242,7 +242,7 @@ def check_xml_prologs(path: Path, display: str) -> None:
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             name = info.filename.lower()
-            if not (name.endswith((".xml", ".rels", ".vml")) or name == "[content_types].xml"):
+            if not (name.endswith((".xml", ".rels", ".vml")) or name == "[content_types].xml") or info.file_size == 0:
                 continue
             parser = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True,
                                       forbid_external=True)

@@ -96,7 +96,7 @@ def decode_csv_bytes(data: bytes, display: str, encoding: str | None = None
         pass
     text, found = _decode_big5(data, "cp950")
     broken = sum(1 for _, pair in found if not pair)
-    non_ascii = sum(1 for ch in text if ord(ch) > 127) or 1
+    non_ascii = (len(text) - len(text.encode("ascii", "ignore"))) or 1
     # A Big5 file with a few 造字 decodes almost entirely; anything else leaves broken bytes everywhere.
     if broken > 1 or len(found) > max(20, non_ascii // 20):
         raise _encoding_error(display, "不是 UTF-8，也不像 Big5", "neither UTF-8 nor Big5")
@@ -134,11 +134,11 @@ def read_csv(path: Path, display: str, *, encoding: str | None, max_rows: int) -
                               f"malformed CSV: {exc}", file=display) from None
     sheet = RawSheet(name="", rows=rows, may_have_control_chars=bool(_CTRL.search(text)))
     if found:
-        _locate_private_chars(sheet, found, display)
+        _locate_private_chars(sheet, found)
     return sheet, used
 
 
-def _locate_private_chars(sheet: RawSheet, found: list[tuple[bytes, bool]], display: str) -> None:
+def _locate_private_chars(sheet: RawSheet, found: list[tuple[bytes, bool]]) -> None:
     """Pair each U+FFFD in the cells, in order, with the bytes it replaced; one issue per cell."""
     queue = iter(found)
     for index, row in enumerate(sheet.rows):

@@ -1,4 +1,4 @@
-"""Read a CSV export as text cells: UTF-8 (with or without BOM), UTF-16 with BOM, or Big5/cp950 with 造字 reported per row."""
+"""Read a CSV export as text cells: UTF-8 (BOM or not), UTF-16 with BOM, or Big5/cp950 with 造字 reported per row."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Find a sheet's header row below any title rows and map its columns to line fields (aliases, --map, two-row merged headers)."""
+"""Find a sheet's header row below its title rows and map its columns to line fields (aliases, --map, two-row headers)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A sheet as read from any format, before its header is found: cell values by row plus what the file says about them."""
+"""A sheet as read from any format, before its header is found: cell values by row and what the file says of them."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ FLAG_CODE_NUMBER = "code-stored-as-number"      # a code column held a number (l
 FLAG_CONTROL_CHARS = "control-chars"            # a cell held control characters (replaced by spaces in fields)
 FLAG_TOTAL_LABEL = "total-label"                # kind total because a cell says 合計/小計/總計/共計/合共
 FLAG_TOTAL_SUM_ABOVE = "total-sum-of-lines-above"  # kind total because its amount is the sum of the lines above
-FLAG_TOTAL_SUM_BELOW = "total-sum-of-lines-below"  # kind total: a heading row whose amount is the sum of the lines below
+FLAG_TOTAL_SUM_BELOW = "total-sum-of-lines-below"  # kind total: a heading whose amount is the sum of the lines below
 FLAG_TOTAL_MISMATCH = "total-mismatch"          # a labelled total that equals no sum of the lines it covers
 FLAG_UNIT_FROM_TEXT = "unit-from-amount-text"   # the amount text named its own unit ("60千元")
 
@@ -584,8 +584,9 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
     for issue in raw.cell_issues:
         if issue.row > header.row:
             row_flags.setdefault(issue.row, []).append(issue.flag)
+        title = titles[issue.col - 1] if issue.col - 1 < len(titles) else ""
         report.add(issue.code, issue.message, issue.message_en, issue.severity, issue.row,
-                   titles[issue.col - 1] if issue.col - 1 < len(titles) and titles[issue.col - 1] else f"第 {issue.col} 欄")
+                   title or f"第 {issue.col} 欄")
     fill = _vertical_fill(raw.merges, header.row, [c for c in (col_desc, col_account, col_code, col_plan, col_branch,
                                                                col_agency, col_year, col_unit) if c is not None])
     # a header repeated in the data (exports that repeat it on every printed page) has these texts
@@ -654,7 +655,8 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
                     report.add("formula-no-value",
                                "金額是公式但檔案中沒有計算結果（常見於程式產生的檔案），無法得知金額、未計入；"
                                "請用 Excel 開啟、重新計算並存檔後再試。",
-                               "the amount is a formula without a cached value; not counted", ERROR, rnum, amount_col_title)
+                               "the amount is a formula without a cached value; not counted", ERROR, rnum,
+                               amount_col_title)
                 else:
                     report.add("formula-no-value-total", "小計列的金額是公式但沒有計算結果，無法核對小計。",
                                "a total row's formula has no cached value", WARNING, rnum, amount_col_title)
@@ -773,7 +775,8 @@ def _read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], force
         problems.append(Problem("unit-unknown",
                                 f"單位欄的「{text}」無法辨識（{count} 列），這些列採用{sheet_unit}。",
                                 f"unit {text!r} not recognised in {count} rows; used {sheet_unit}", severity=WARNING,
-                                file=display, sheet=raw.name or None, column=titles[col_unit] if col_unit is not None else None))
+                                file=display, sheet=raw.name or None,
+                                column=titles[col_unit] if col_unit is not None else None))
     _mark_sum_totals(lines)
     if col_account is not None or col_code is not None:
         _mark_headings(lines)

@@ -136,7 +136,8 @@ def _ole_kind(path: Path, display: str) -> str:
                     "the workbook is password-protected; remove the password in Excel and save again", display)
     if "workbook" in streams or "book" in streams:
         return XLS
-    what = "Word 文件" if "worddocument" in streams else "PowerPoint 簡報" if "powerpoint document" in streams else "Office 檔案"
+    what = ("Word 文件" if "worddocument" in streams
+            else "PowerPoint 簡報" if "powerpoint document" in streams else "Office 檔案")
     raise _fail("file-not-spreadsheet", f"這是{what}，不是試算表；請匯出為 .xlsx、.ods、.xls 或 .csv。",
                 "an Office file that is not a spreadsheet", display)
 

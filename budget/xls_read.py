@@ -12,7 +12,8 @@ from .rawsheet import RawSheet
 from .sheet_facts import FormulaCell
 
 
-def read_xls(path: Path, display: str, *, sheet: str | None, max_rows: int) -> tuple[list[RawSheet], list[tuple[str, str]]]:
+def read_xls(path: Path, display: str, *, sheet: str | None, max_rows: int
+             ) -> tuple[list[RawSheet], list[tuple[str, str]]]:
     """Read the sheets of an .xls file: returns (sheets read, every sheet as (name, visibility)).
 
     Without ``sheet`` every visible worksheet is read; with it, only that one (hidden or not).

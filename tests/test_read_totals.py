@@ -1,4 +1,4 @@
-"""Subtotal and total rows: recognised by label or by sum, kept as kind "total", checked, never taken from real lines."""
+"""Subtotal and total rows: recognised by label or by sum, kept as kind "total", checked, never taken from lines."""
 
 from __future__ import annotations
 

@@ -221,7 +221,7 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem]) -> tuple[li
             plan=get("plan"), branch=get("branch"), account=get("account"), account_code=get("account_code"),
             agency=get("agency"), year=int(year_text) if year_text.isdigit() else None, file=get("file"),
             sheet=get("sheet"), row=int(get("row")) if get("row").isdigit() else None,
-            kind=TOTAL if get("kind") == TOTAL else LINE,
+            kind=TOTAL if get("kind") == TOTAL else LINE, context=get("context"),
         )
         status = get("status")
         if status not in STATUSES:

@@ -30,6 +30,12 @@ _LAST_JOIN_RE = re.compile(r"(?<![普涉以波危顧觸企])及|暨|(?<![參給]
 _NOT_A_PURPOSE_RE = re.compile(r"[\d,.]+(?:千元|萬元|元|人|場|次|梯|期|班|名|式|批|件|個|月|年)?|等|各項|相關|所需|費用|[^\w]")
 
 
+def _with_context(fields) -> tuple[str, ...]:
+    """Where a category looks: its fields, plus the heading (案名) of a line wherever it looks at 說明."""
+    fields = tuple(fields)
+    return fields + ("context",) if "description" in fields else fields
+
+
 def _enumerated(folded: str) -> list[str]:
     """The items of an enumeration ``甲、乙及丙`` in a folded clause."""
     parts = folded.split("、")
@@ -91,7 +97,7 @@ class Classifier:
             by_field = tuple((f, self._compile_terms(c)) for f, c in cat.field_conditions().items())
             subject = main.any | (main.all[0] if main.all else frozenset())
             compiled.append(_Compiled(
-                index=i, category=cat, fields=tuple(cat.fields or rules.match_fields), main=main,
+                index=i, category=cat, fields=_with_context(cat.fields or rules.match_fields), main=main,
                 by_field=by_field, subject=subject,
                 shared_with=frozenset(self._term_id(t) for t in cat.shared_with),
                 codes=tuple(cat.codes), share=Decimal(cat.share_percent),
@@ -229,19 +235,20 @@ class Classifier:
         plan, plan_hits = self._field(line.plan)
         branch, branch_hits = self._field(line.branch)
         account, account_hits = self._field(line.account)
-        if not (description_hits or plan_hits or branch_hits or account_hits or self._always):
+        context, context_hits = self._field(line.context)
+        if not (description_hits or plan_hits or branch_hits or account_hits or context_hits or self._always):
             return [], [], False
         present = frozenset(description_hits)
-        if plan_hits or branch_hits or account_hits:
-            present = present.union(plan_hits, branch_hits, account_hits)
+        if plan_hits or branch_hits or account_hits or context_hits:
+            present = present.union(plan_hits, branch_hits, account_hits, context_hits)
         todo = self._todo.get(present)
         if todo is None:
             todo = self._candidates(present)
         if not todo:
             return [], [], False
-        texts = {"description": folded, "plan": plan, "branch": branch, "account": account}
+        texts = {"description": folded, "plan": plan, "branch": branch, "account": account, "context": context}
         hits = {"description": description_hits, "plan": plan_hits, "branch": branch_hits,
-                "account": account_hits}
+                "account": account_hits, "context": context_hits}
         matches: list[_Match] = []
         exclusions: list[Evidence] = []
         for index in todo:

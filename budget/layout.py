@@ -38,6 +38,7 @@ AMOUNT_TITLE = "計算金額"
 DATA_COLUMNS: tuple[str, ...] = (
     "file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",
     "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule",
+    "context",
 )
 
 OFFICIAL_CLASSES: dict[int, str] = {

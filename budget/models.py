@@ -48,6 +48,7 @@ class LineItem:
     kind: str = LINE
     cells: tuple[Any, ...] = ()
     columns: tuple[str, ...] = ()  # header of each cell (one tuple shared by the sheet's lines)
+    context: str = ""  # the 案名/heading row this line sits under (its 說明 often says only 施工費)
     flags: list[str] = field(default_factory=list)
 
     @property
@@ -91,7 +92,7 @@ class Evidence:
 
 FIELD_LABELS = {
     "description": "說明", "plan": "工作計畫", "branch": "分支計畫",
-    "account": "用途別科目", "account_code": "科目代碼",
+    "account": "用途別科目", "account_code": "科目代碼", "context": "所屬案名",
 }
 
 

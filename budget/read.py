@@ -976,6 +976,8 @@ def _mark_headings(lines: list[LineItem]) -> None:
                                                 or lines[j + 1].kind == TOTAL or _group_key(lines[j + 1]) != key):
             line.kind = TOTAL
             line.flags.append(FLAG_TOTAL_SUM_BELOW)
+            for below in lines[i + 1:j + 1]:
+                below.context = line.description
 
 
 def _check_totals(lines: list[LineItem], report: _RowProblems, amount_title: str) -> None:

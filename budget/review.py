@@ -218,11 +218,11 @@ def description_key(text: str) -> str:
     return _ROC_YEAR_IN_TEXT.sub("〈年〉", _MONEY_IN_TEXT.sub("〈金額〉", folded))
 
 
-def line_key(line: LineItem) -> tuple[str, str, str, str, str]:
+def line_key(line: LineItem) -> tuple[str, str, str, str, str, str]:
     """What makes two lines "the same line" across runs: the same normalised plan, branch, account
-    (code and name) and description (see :func:`description_key`)."""
+    (code and name) and description (see :func:`description_key`), under the same heading (案名)."""
     return (fold(line.plan), fold(line.branch), fold(line.account_code), fold(line.account),
-            description_key(line.description))
+            description_key(line.description), description_key(line.context))
 
 
 def _amount_in_yuan(line: LineItem) -> Decimal | None:

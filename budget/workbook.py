@@ -433,7 +433,7 @@ class _Writer:
             line.account_code, line.account, line.description,
             format_amount(line.amount) if line.amount is not None else "", line.unit, d.status, d.category or "",
             format_amount(d.share_percent) if d.share_percent is not None else "", format_amount(d.gender_amount),
-            d.rule,
+            d.rule, line.context,
         )
         for c, value in zip(self._data_cols, values):
             if value is None or value == "" or c is None:
@@ -772,7 +772,8 @@ def _sample(value: Any) -> str:
 
 #: The 資料 values :meth:`_Writer._data_row` produces, in its order (placed by name in DATA_COLUMNS).
 _DATA_ORDER = ("file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",
-               "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule")
+               "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule",
+               "context")
 
 _SYNTHETIC_COLUMNS = ("工作計畫", "分支計畫", "科目代碼", "用途別科目", "說明", "金額", "單位")
 

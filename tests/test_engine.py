@@ -261,3 +261,11 @@ def test_classify_all_keeps_order_and_count(classifier):
     lines = [line("性平小組出席費"), line("文具"), LineItem(description="合計", kind="total")]
     decisions = list(classifier.classify_all(lines))
     assert [d.status for d in decisions] == ["matched", "unmatched", "excluded"]
+
+
+def test_heading_context_counts_as_description(classifier):
+    d = classifier.classify(line("本年度所需施工費。", context="02 哺集乳室新建工程"))
+    assert d.status == "matched" and d.category == "lactation-room"
+    assert [e.field for e in d.evidence] == ["context"]
+    assert "所屬案名含「哺集乳室」" in d.explain()
+    assert classifier.classify(line("本年度所需施工費。", context="03 停車場整修工程")).status == "unmatched"

@@ -166,3 +166,15 @@ def test_unreadable_amount_on_a_total_row_is_only_a_warning(tmp_path):
     assert kinds[1][0] == TOTAL
     (problem,) = [p for p in result.problems if "unreadable" in p.code]
     assert problem.code == "total-amount-unreadable" and problem.severity == "warning"
+
+
+def test_lines_under_a_heading_carry_its_name_as_context(tmp_path):
+    result, _ = read(tmp_path, [
+        ["01", "", "02 性別友善廁所改善工程", 500],
+        ["01", "3015 房屋建築養護費", "本年度所需施工費。", 480],
+        ["01", "3015 房屋建築養護費", "按施工費提列工程管理費。", 20],
+        ["01", "", "03 停車場整修工程", 7],
+        ["01", "3015 房屋建築養護費", "施工費", 7],
+    ])
+    assert [line.context for line in result.lines] == [
+        "", "02 性別友善廁所改善工程", "02 性別友善廁所改善工程", "", "03 停車場整修工程"]

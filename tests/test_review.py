@@ -492,3 +492,18 @@ def test_a_decision_edited_in_place_is_reported_not_used(tmp_path, rules):
     book = read_annotated(path)
     assert [(p.code, p.row, p.severity) for p in book.problems] == [("annotated-decision-edited", 2, "warning")]
     assert apply_reviews(book.rows, rules)[0][0].counted == Decimal(13400)
+
+
+def test_lines_under_different_headings_are_different_lines(tmp_path, rules):
+    def under(heading, amount, row):
+        item = line("本年度所需施工費。", amount, code="3015", account="房屋建築養護費", row=row)
+        item.context = heading
+        return item
+
+    old = [under("02 哺集乳室新建工程", "480", 3), under("03 停車場整修工程", "480", 5)]
+    new = [under("03 停車場整修工程", "480", 7), under("02 哺集乳室新建工程", "500", 9)]
+    assert sorted(pair_lines(old, new)) == [(0, 1), (1, 0)]
+    # The heading survives the round trip through an annotated workbook.
+    path = write_annotated(tmp_path / "a.xlsx", [(old[0], Decision(MATCHED, "gender-training", Decimal(100),
+                                                                  Decimal(480)), "", "")], rules)
+    assert read_annotated(path).lines[0].context == "02 哺集乳室新建工程"

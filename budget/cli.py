@@ -485,7 +485,7 @@ def _print_classify(result) -> None:
         f"讀取 {t.rows_read:,} 列：明細 {t.lines:,} 行，符合 {counts.get(MATCHED, 0):,}、待覆核 {counts.get(REVIEW, 0):,}、"
         f"不符合 {counts.get(UNMATCHED, 0):,}、小計不計 {counts.get(EXCLUDED, 0):,}",
         f"預算總額 {format_thousands(t.budget_total)} {t.unit}；性別預算 {format_thousands(t.gender_total)} {t.unit}"
-        f"（{'—' if share is None else format_thousands(share) + '%'}）",
+        f"（{'—' if share is None else ('<0.01' if share == 0 and t.gender_total else format_thousands(share)) + '%'}）",
     ]
     if counts.get(REVIEW, 0):
         lines.append(f"待覆核建議數 {format_thousands(t.review_total)} {t.unit}：請在「明細」的「覆核」欄填寫")

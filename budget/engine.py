@@ -395,7 +395,15 @@ class Classifier:
         of one item, not other purposes.
         """
         for clause in _CLAUSE_RE.split(nfkc(text)):
-            folded = _BRACKETS_RE.sub("", fold(clause))
+            folded = fold(clause)
+            # A list in brackets details one item (設備(冰箱、洗手臺)) unless it names the subject
+            # among other things (統計書刊(統計年報、性別圖像)): then that list is the one to check.
+            for inner in _BRACKETS_RE.findall(folded):
+                if "、" in inner and any(t in c.subject for t in self._hits(inner)):
+                    uncovered = [e for e in _enumerated(inner[1:-1]) if not self._covers(e, c)]
+                    if uncovered:
+                        return f"與其他用途（{'、'.join(uncovered[:3])}）合併編列，說明未載明性別部分金額"
+            folded = _BRACKETS_RE.sub("", folded)
             hits = self._hits(folded)
             if not any(t in c.subject for t in hits):
                 continue

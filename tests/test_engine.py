@@ -202,6 +202,14 @@ def test_list_in_brackets_is_detail_not_other_purposes(classifier):
     assert d.status == "matched" and d.category == "lactation-room"
 
 
+def test_subject_inside_a_bracketed_list_with_other_items_is_shared(classifier):
+    d = classifier.classify(line("印製各項書刊（統計年報、哺集乳室使用手冊、市政簡介）及其他印刷費"))
+    assert d.status == "review" and d.category == "lactation-room"
+    assert any("統計年報" in r for r in d.reasons)
+    d = classifier.classify(line("設備更新（哺集乳室冰箱、哺乳室沙發）"))
+    assert d.status == "matched"
+
+
 def test_words_containing_conjunctions_are_not_split(classifier):
     d = classifier.classify(line("性別意識培力課程、性別平等普及講座"))
     assert d.status == "matched"

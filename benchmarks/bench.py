@@ -342,19 +342,19 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append(f"Machine: {m.get('cpu')}, {m['nproc']} cores, {m.get('memory_gb')} GB, Python {m['python']}, "
                  f"load average at start {m['loadavg_start']}")
     lines.append("")
-    lines.append("| rows | lines | floor (a) s | floor RSS MB | classify (b) s | classify RSS MB | (b)/(a) | "
-                 "rows/s (b) | stages (c) |")
-    lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    lines.append("| rows | lines | floor (a) s (CPU s) | floor RSS MB | classify (b) s (CPU s) | classify RSS MB | "
+                 "(b)/(a) wall | (b)/(a) CPU | rows/s (b) | stages (c), s |")
+    lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for s in report["sizes"]:
         f, c = s["floor"], s.get("classify")
         stages = ", ".join(f"{k} {v:.2f}" for k, v in (s.get("stages") or {}).items()) or "—"
+        head = (f"| {s['rows']:,} | {s['lines']:,} | {f['wall_s']:.2f} ({f['cpu_s']:.2f}) | "
+                f"{f['peak_rss_mb']:.0f} | ")
         if c:
-            lines.append(f"| {s['rows']:,} | {s['lines']:,} | {f['wall_s']:.2f} | {f['peak_rss_mb']:.0f} | "
-                         f"{c['wall_s']:.2f} | {c['peak_rss_mb']:.0f} | {s['ratio']:.2f} | {c['rows_per_s']:,} | "
-                         f"{stages} |")
+            lines.append(head + f"{c['wall_s']:.2f} ({c['cpu_s']:.2f}) | {c['peak_rss_mb']:.0f} | {s['ratio']:.2f} | "
+                         f"{c['cpu_s'] / f['cpu_s']:.2f} | {c['rows_per_s']:,} | {stages} |")
         else:
-            lines.append(f"| {s['rows']:,} | {s['lines']:,} | {f['wall_s']:.2f} | {f['peak_rss_mb']:.0f} | "
-                         f"n/a | n/a | n/a | n/a | classify not available |")
+            lines.append(head + "n/a | n/a | n/a | n/a | n/a | classify not available |")
     extra = [s for s in report["sizes"] if "floor_in_memory" in s or s.get("classify_csv")]
     if extra:
         lines.append("")

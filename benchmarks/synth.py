@@ -128,8 +128,9 @@ _MARKERS = {
     "dot": lambda i: f"{i}.",
     "han": lambda i: "一二三四五六七八九"[i - 1] + "、",
 }
-# Words a shared line adds next to the gender purpose (their costs are not gender budget).
-_OTHER_PURPOSES = ("文具", "印刷", "場地布置", "餐點", "交通接駁", "郵資", "雜支")
+# Other purposes a shared line lists next to the gender one (activities, not cost items such as
+# 文具 or 郵資, which the rules count as parts of the gender item: see budget.rules.DEFAULT_COST_TERMS).
+_OTHER_PURPOSES = ("系統上線說明會", "網站改版", "檔案清查", "機房巡檢", "公務車輛保養", "年度業務檢討會", "辦公室搬遷")
 
 
 # --- the data model --------------------------------------------------------------------------

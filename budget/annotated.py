@@ -7,13 +7,14 @@ the reviewer's 覆核 and 覆核說明 come from 明細, whose columns are found
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .layout import ADDED_COLUMNS, DATA_COLUMNS, DATA_SHEET, DETAIL_SHEET, OFFICIAL_CLASSES
+from .layout import ADDED_COLUMNS, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, OFFICIAL_CLASSES
 from .models import LINE, STATUS_LABELS, STATUSES, TOTAL, Decision, LineItem
 from .money import AmountError, parse_amount
 from .problems import WARNING, BudgetError, Problem
@@ -191,20 +192,26 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem]) -> tuple[li
         raise BudgetError.one("annotated-no-data", "資料工作表是空的", "the data sheet is empty", file=label,
                               sheet=DATA_SHEET)
     header = [_text(v) for v in rows[0]]
-    index = {name: header.index(name) for name in DATA_COLUMNS if name in header}
-    missing = [name for name in ("description", "amount", "unit", "status") if name not in index]
-    if missing:
-        raise BudgetError.one("annotated-bad-data", f"資料工作表缺少欄位：{', '.join(missing)}",
-                              "the data sheet lacks columns", file=label, sheet=DATA_SHEET, row=1)
+    if tuple(header[:len(DATA_HEADER)]) != DATA_HEADER:
+        raise BudgetError.one("annotated-bad-data", f"資料工作表的表頭應為 {'、'.join(DATA_HEADER)}",
+                              "the data sheet's header is not the expected one", file=label, sheet=DATA_SHEET, row=1,
+                              hint="請用 gender-budget classify 重新產出附註工作簿")
     lines: list[LineItem] = []
     decisions: list[Decision] = []
     for number, raw in enumerate(rows[1:], start=2):
         if not any(v not in (None, "") for v in raw):
             break
+        try:
+            record = json.loads("".join(_text(v) for v in raw[1:]))
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            raise BudgetError.one("annotated-bad-data", "資料工作表的內容已損壞（無法解讀），請重新產出附註工作簿",
+                                  "the data sheet was damaged", file=label, sheet=DATA_SHEET, row=number,
+                                  column="B") from exc
 
         def get(name: str) -> str:
-            i = index.get(name)
-            return _text(raw[i]) if i is not None and i < len(raw) else ""
+            return _text(record.get(name))
 
         amounts = {}
         for name in ("amount", "share_percent", "gender_amount"):

@@ -1,9 +1,10 @@
 """The annotated workbook's layout: sheet names and column titles shared by writer and readers.
 
 The 明細 sheet shows every input row with its original columns followed by :data:`ADDED_COLUMNS`.
-The hidden 資料 sheet holds the same lines in machine-readable form (:data:`DATA_COLUMNS`, amounts
-as exact decimal text), row for row with 明細, so ``report`` and ``classify --reviewed`` can read
-a workbook back without guessing which original column meant what.
+The hidden 資料 sheet holds the same lines in machine-readable form (:data:`DATA_HEADER`, a JSON
+object of :data:`DATA_COLUMNS` per line, amounts as exact decimal text), row for row with 明細, so
+``report`` and ``classify --reviewed`` can read a workbook back without guessing which original
+column meant what.
 """
 
 from __future__ import annotations
@@ -34,12 +35,18 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
 #: line's amount in the workbook's unit (see 摘要/紀錄), blank for subtotal rows; the 摘要 totals sum it.
 AMOUNT_TITLE = "計算金額"
 
-#: Columns of the hidden 資料 sheet (header row 1, one line per row from row 2, same order as 明細).
+#: Fields of each line on the hidden 資料 sheet, as keys of a JSON object (amounts as exact decimal text).
 DATA_COLUMNS: tuple[str, ...] = (
     "file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",
     "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule",
     "context",
 )
+
+#: The 資料 sheet's header (row 1). From row 2, one line per row in 明細's order: column A its 工作計畫
+#: (the 摘要 groups by it with formulas), column B the JSON object of its :data:`DATA_COLUMNS`.
+#: One cell per line instead of one per field: this sheet is for machines, and writing it is paid
+#: on every run.
+DATA_HEADER: tuple[str, ...] = ("plan", "line")
 
 OFFICIAL_CLASSES: dict[int, str] = {
     1: "第1類 計畫類",

@@ -8,6 +8,7 @@ characters and control characters are never lost silently: each becomes a proble
 
 from __future__ import annotations
 
+import json
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import layout
 from .check import describe_conditions
 from .columns import field_for_header
-from .layout import ADDED_COLUMNS, DATA_COLUMNS, OFFICIAL_CLASSES
+from .layout import ADDED_COLUMNS, DATA_COLUMNS, DATA_HEADER, OFFICIAL_CLASSES
 from .models import EXCLUDED, LINE, MATCHED, REVIEW, STATUS_LABELS, UNMATCHED, Decision, LineItem
 from .money import convert, format_amount
 from .problems import ERROR, WARNING, Problem
@@ -125,6 +126,9 @@ def _cached(value: Decimal) -> int | float:
 
 def _quote(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
+
+
+DATA_CHUNK = 16_000  # characters of a 資料 record per cell (well within 32,767 UTF-16 units)
 
 
 class _Writer:
@@ -338,9 +342,8 @@ class _Writer:
         header_fmt = self.fmt("header")
         for c, title in enumerate(self.headers):
             self.text(detail, 0, c, title, "header")
-        for c, name in enumerate(DATA_COLUMNS):
+        for c, name in enumerate(DATA_HEADER):
             data.write_string(0, c, name, header_fmt)
-        self._data_cols = [DATA_COLUMNS.index(name) if name in DATA_COLUMNS else None for name in _DATA_ORDER]
         review_headers = ["明細列", "來源", "工作計畫", "用途別科目", "說明", f"計算金額（{self.unit}）", "建議類別代碼",
                           "建議類別", "建議性別預算數", "待覆核原因與依據", "亦符合類別"]
         for c, title in enumerate(review_headers):
@@ -389,7 +392,7 @@ class _Writer:
             if self.progress is not None and (r % 2000 == 0 or r == n):
                 self.progress("write", r, n)
         self._finish_detail(detail, widths, n)
-        _finish_table(data, len(DATA_COLUMNS), n, [14] * len(DATA_COLUMNS))
+        _finish_table(data, len(DATA_HEADER), n, [30, 80])
         review_widths[9] = 60
         _finish_table(review, len(review_headers), review_row, [min(max(w + 2, 8), 50) for w in review_widths])
 
@@ -428,6 +431,7 @@ class _Writer:
                 added["category_name"][1], added["gender_amount"][1], d.explain(), "、".join(d.also_matched)]
 
     def _data_row(self, ws: Any, r: int, line: LineItem, d: Decision) -> None:
+        """One line on 資料: its 工作計畫, then all its fields as one JSON object (see layout.DATA_HEADER)."""
         values = (
             line.file, line.sheet, line.row, line.kind, line.year, line.agency, line.plan, line.branch,
             line.account_code, line.account, line.description,
@@ -435,13 +439,13 @@ class _Writer:
             format_amount(d.share_percent) if d.share_percent is not None else "", format_amount(d.gender_amount),
             d.rule, line.context,
         )
-        for c, value in zip(self._data_cols, values):
-            if value is None or value == "" or c is None:
-                continue
-            if isinstance(value, int):
-                ws.write_number(r, c, value)
-            else:
-                self.text(ws, r, c, str(value))
+        if line.plan:
+            self.text(ws, r, 0, line.plan)
+        record = json.dumps({k: v for k, v in zip(DATA_COLUMNS, values) if v not in (None, "")},
+                            ensure_ascii=False, separators=(",", ":"))
+        # A record longer than a cell holds continues in the next cells (a description near 32,767).
+        for k in range(0, len(record), DATA_CHUNK):
+            ws.write_string(r, 1 + k // DATA_CHUNK, record[k:k + DATA_CHUNK])
 
     def _finish_detail(self, ws: Any, widths: list[int], n: int) -> None:
         last_col = len(self.headers) - 1
@@ -600,7 +604,7 @@ class _Writer:
         if totals.by_plan:
             from xlsxwriter.utility import xl_col_to_name
 
-            plan_letter = xl_col_to_name(DATA_COLUMNS.index("plan"))
+            plan_letter = xl_col_to_name(DATA_HEADER.index("plan"))
             last = max(len(run.lines) + 1, 2)
             plans = f"{_quote(layout.DATA_SHEET)}!${plan_letter}$2:${plan_letter}${last}"
             head = ["工作計畫", "行數", f"預算金額（{self.unit}）", f"性別預算數（{self.unit}）", "待覆核行數"]
@@ -771,10 +775,6 @@ def _sample(value: Any) -> str:
 
 
 #: The 資料 values :meth:`_Writer._data_row` produces, in its order (placed by name in DATA_COLUMNS).
-_DATA_ORDER = ("file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",
-               "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule",
-               "context")
-
 _SYNTHETIC_COLUMNS = ("工作計畫", "分支計畫", "科目代碼", "用途別科目", "說明", "金額", "單位")
 
 

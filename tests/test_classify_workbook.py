@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from budget.layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_COLUMNS, DATA_SHEET, DETAIL_SHEET, LOG_SHEET,
+from budget.layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_COLUMNS, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, LOG_SHEET,
                            REVIEW_SHEET, RULES_SHEET, SUMMARY_SHEET)
 from budget.models import TOTAL, LineItem
 from budget.rules import parse_rules
@@ -114,6 +114,13 @@ def rows_of(path: Path, sheet: str, data_only: bool = True) -> list[tuple]:
 
     wb = openpyxl.load_workbook(path, data_only=data_only)
     return [tuple(r) for r in wb[sheet].iter_rows(values_only=True)]
+
+
+def data_records(path: Path) -> list[dict]:
+    """The 資料 sheet's line records (JSON in column B, continued in the next cells when long)."""
+    rows = rows_of(path, DATA_SHEET)
+    assert rows[0][:2] == DATA_HEADER
+    return [json.loads("".join(c for c in r[1:] if c)) for r in rows[1:]]
 
 
 def by_label(rows: list[tuple], label: str) -> tuple:
@@ -224,11 +231,14 @@ def test_pandas_sees_the_same_numbers(golden) -> None:
     assert detail[AMOUNT_TITLE].dropna().sum() == 82611
     assert detail.loc[detail["判定"] == "符合", "性別預算數"].sum() == 62944
     data = pd.read_excel(out, sheet_name=DATA_SHEET, dtype=str, keep_default_na=False, engine="calamine")
-    assert list(data.columns) == list(DATA_COLUMNS)
-    assert list(data["amount"]) == ["22500", "36000", "11111", "5000", "8000", "24111"]
-    assert list(data["status"]) == ["matched", "matched", "matched", "review", "unmatched", "excluded"]
-    assert list(data["gender_amount"]) == ["22500", "36000", "4444", "5000", "0", "0"]
-    assert list(data["share_percent"]) == ["100", "100", "40", "100", "", ""]
+    assert list(data.columns) == list(DATA_HEADER)
+    records = [json.loads(text) for text in data["line"]]
+    assert set().union(*records) <= set(DATA_COLUMNS)
+    assert list(data["plan"]) == [r.get("plan", "") for r in records]
+    assert [r["amount"] for r in records] == ["22500", "36000", "11111", "5000", "8000", "24111"]
+    assert [r["status"] for r in records] == ["matched", "matched", "matched", "review", "unmatched", "excluded"]
+    assert [r["gender_amount"] for r in records] == ["22500", "36000", "4444", "5000", "0", "0"]
+    assert [r.get("share_percent", "") for r in records] == ["100", "100", "40", "100", "", ""]
 
 
 def test_review_sheet_lists_only_review_lines(golden) -> None:
@@ -414,8 +424,7 @@ def test_payloads_come_back_literally_with_openpyxl_and_calamine(injected) -> No
                 assert cell.value == payload, (payload, col)
             assert cell.quotePrefix == (payload[0] in "=+-@\t#{"), payload
             assert cal[i - 1][col - 1] == payload
-    data = openpyxl.load_workbook(out)[DATA_SHEET]
-    descriptions = [data.cell(i, DATA_COLUMNS.index("description") + 1).value for i in range(2, len(PAYLOADS) + 2)]
+    descriptions = [r["description"] for r in data_records(out)]
     assert [d for d, p in zip(descriptions, PAYLOADS) if d != p] in ([], ["_x005F_x0041_"])
     assert report.problems == []
 
@@ -432,6 +441,8 @@ def test_long_text_is_cut_visibly_never_silently(tmp_path: Path, rules) -> None:
     assert [(p.row, p.column, p.severity) for p in too_long] == [(2, "說明", "error"), (3, "說明", "error")]
     log = rows_of(out, LOG_SHEET)
     assert sum(1 for r in log if r[1] == "text-too-long") == 2
+    # The machine-readable 資料 keeps the whole text (split over several cells).
+    assert [r["description"] for r in data_records(out)] == [long_text, wide]
 
 
 def test_control_characters_are_replaced_visibly_and_flagged(tmp_path: Path, rules) -> None:
@@ -452,9 +463,9 @@ def test_long_numbers_and_codes_keep_every_digit(tmp_path: Path, rules) -> None:
     assert [p.column for p in report.problems if p.code == "number-as-text"] == ["金額", AMOUNT_TITLE]
     # As text it cannot be summed by the 摘要 formulas, and the run says so.
     assert [p.severity for p in report.problems if p.code == "total-mismatch"] == ["error"]
-    data = rows_of(out, DATA_SHEET)[1]
-    assert data[DATA_COLUMNS.index("amount")] == "12345678901234567"
-    assert data[DATA_COLUMNS.index("account_code")] == "12345678901234567"
+    [data] = data_records(out)
+    assert data["amount"] == "12345678901234567"
+    assert data["account_code"] == "12345678901234567"
 
 
 def test_rows_with_different_headers_share_one_detail_sheet(tmp_path: Path, rules) -> None:

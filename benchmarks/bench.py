@@ -232,10 +232,17 @@ def bench_size(rows: int, args: argparse.Namespace, workdir: Path, log) -> dict[
     lines = sum(1 for _ in export.lines())
     result: dict[str, Any] = {"rows": rows, "lines": lines, "input_mb": xlsx.stat().st_size / 1e6,
                               "generate_s": gen_s}
-    out = workdir / f"out-{rows}.xlsx"
+    # Each command writes its own file, removed before every run: classify reads an existing output
+    # before replacing it (to refuse overwriting reviews), which is not what is measured here.
+    out = workdir / f"out-floor-{rows}.xlsx"
+    classify_out = workdir / f"out-classify-{rows}.xlsx"
 
     def best(cmd: list[str]) -> dict[str, Any]:
-        runs = [run_measured(cmd) for _ in range(args.repeat)]
+        runs = []
+        for _ in range(args.repeat):
+            out.unlink(missing_ok=True)
+            classify_out.unlink(missing_ok=True)
+            runs.append(run_measured(cmd))
         return min(runs, key=lambda r: r["wall_s"])
 
     log("  (a) floor: calamine read + xlsxwriter write …")
@@ -252,7 +259,7 @@ def bench_size(rows: int, args: argparse.Namespace, workdir: Path, log) -> dict[
     if rows + 4 > MAX_ROWS_DEFAULT:  # the sheet has 4 more rows (title rows, header) than data rows
         extra = ["--max-rows", str(rows + 4)]
         result["classify_args"] = extra
-    cmd = gender_budget_cmd() + ["classify", str(xlsx), "-o", str(out), "--timings", *extra]
+    cmd = gender_budget_cmd() + ["classify", str(xlsx), "-o", str(classify_out), "--timings", *extra]
     run = best(cmd)
     if run["exit"] in (0, 1):
         result["classify"] = _summary(run, rows)
@@ -265,13 +272,14 @@ def bench_size(rows: int, args: argparse.Namespace, workdir: Path, log) -> dict[
         log(f"  classify did not run (exit {run['exit']}): {result['classify_error'][-200:]}")
     if args.csv and result["classify"] is not None:
         log("  (b') gender-budget classify on the CSV …")
-        run = best(gender_budget_cmd() + ["classify", str(csv_path), "-o", str(out), "--timings", *extra])
+        run = best(gender_budget_cmd() + ["classify", str(csv_path), "-o", str(classify_out), "--timings", *extra])
         result["classify_csv"] = _summary(run, rows) if run["exit"] in (0, 1) else None
 
     if not args.no_engine:
         log("  (c') classify stage alone (in process) …")
         result["engine"] = bench_engine(export)
     out.unlink(missing_ok=True)
+    classify_out.unlink(missing_ok=True)
     return result
 
 

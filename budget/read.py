@@ -879,6 +879,29 @@ def _label_only(line: LineItem) -> bool:
     return not desc or not desc.strip() or (len(desc) <= 30 and is_total_label(desc))
 
 
+def _sum_run(lines: list[LineItem], start: int, step: int, belongs: Callable[[LineItem], bool],
+             stop_at: Decimal | None = None) -> tuple[Decimal, int, int]:
+    """Sum (in 元) the consecutive lines from ``start``, going by ``step``, while ``belongs(line)``.
+
+    Stops early once the sum reaches ``stop_at``. Returns (sum, lines summed, index of the last line
+    looked at); the count is 0 when a line of the run has an unreadable amount, since then no sum
+    can be trusted. Blank amounts are passed over.
+    """
+    total, count, j = Decimal(0), 0, start
+    while 0 <= j < len(lines) and belongs(lines[j]):
+        line = lines[j]
+        if line.amount is None:
+            if FLAG_AMOUNT_UNREADABLE in line.flags or FLAG_FORMULA_NO_VALUE in line.flags:
+                return total, 0, j
+        else:
+            total += _in_yuan(line)
+            count += 1
+            if total == stop_at:
+                return total, count, j
+        j += step
+    return total, count, j - step
+
+
 def _mark_sum_totals(lines: list[LineItem]) -> None:
     """Mark unlabelled subtotal rows: a row with no description (or only a label) whose amount equals the
     sum of the lines directly above it (back to the previous total, the header or a change of 工作計畫/
@@ -886,60 +909,25 @@ def _mark_sum_totals(lines: list[LineItem]) -> None:
     must add up, and the amount must not be 0; a genuine line always has a description, so it is not
     taken for a subtotal by accident.
     """
-    n = len(lines)
-    candidates = [i for i, ln in enumerate(lines)
-                  if (not ln.description or not ln.description.strip()) and ln.kind == LINE
-                  and ln.amount is not None and ln.amount != 0]
-    if not candidates:
-        return
-    marked: set[int] = set()
-    for i in candidates:
-        line = lines[i]
+    for i, line in enumerate(lines):
+        if (line.description and line.description.strip()) or line.kind != LINE or not line.amount:
+            continue
         key = _group_key(line)
         target = _in_yuan(line)
-        # above
-        total = Decimal(0)
-        count = 0
-        j = i - 1
-        while j >= 0:
-            prev = lines[j]
-            if prev.kind == TOTAL or j in marked or _group_key(prev) != key:
+
+        def above(prev: LineItem) -> bool:
+            return (prev.kind != TOTAL and _group_key(prev) == key
+                    and not (prev.amount is not None and _label_only(prev)))
+
+        def below(nxt: LineItem) -> bool:
+            return nxt.kind != TOTAL and _group_key(nxt) == key and not _label_only(nxt)
+
+        for step, belongs, flag in ((-1, above, FLAG_TOTAL_SUM_ABOVE), (1, below, FLAG_TOTAL_SUM_BELOW)):
+            total, count, _ = _sum_run(lines, i + step, step, belongs)
+            if count >= 2 and total == target:
+                line.kind = TOTAL
+                line.flags.append(flag)
                 break
-            if prev.amount is None:
-                if FLAG_AMOUNT_UNREADABLE in prev.flags or FLAG_FORMULA_NO_VALUE in prev.flags:
-                    count = 0
-                    break
-            elif not _label_only(prev):
-                total += _in_yuan(prev)
-                count += 1
-            else:
-                break
-            j -= 1
-        if count >= 2 and total == target:
-            line.kind = TOTAL
-            line.flags.append(FLAG_TOTAL_SUM_ABOVE)
-            marked.add(i)
-            continue
-        # below
-        total = Decimal(0)
-        count = 0
-        j = i + 1
-        while j < n:
-            nxt = lines[j]
-            if nxt.kind == TOTAL or _group_key(nxt) != key or _label_only(nxt):
-                break
-            if nxt.amount is None:
-                if FLAG_AMOUNT_UNREADABLE in nxt.flags or FLAG_FORMULA_NO_VALUE in nxt.flags:
-                    count = 0
-                    break
-            else:
-                total += _in_yuan(nxt)
-                count += 1
-            j += 1
-        if count >= 2 and total == target:
-            line.kind = TOTAL
-            line.flags.append(FLAG_TOTAL_SUM_BELOW)
-            marked.add(i)
 
 
 def _mark_headings(lines: list[LineItem]) -> None:
@@ -947,37 +935,25 @@ def _mark_headings(lines: list[LineItem]) -> None:
     whatever its description says) whose amount equals the sum of the lines right below it that do have
     one, up to the next row without a 用途別科目 or a change of 工作計畫/分支計畫. One line is enough here:
     in a budget book every real line sits under an account, so only a heading lacks one.
-    Called only for sheets with an account column.
+    The lines it covers keep the heading's text as their ``context`` (their own 說明 is often only
+    本年度所需施工費). Called only for sheets with an account column.
     """
     n = len(lines)
     for i, line in enumerate(lines):
         if line.kind != LINE or not line.amount or line.account or line.account_code:
             continue
         key = _group_key(line)
+
+        def under(nxt: LineItem) -> bool:
+            return nxt.kind != TOTAL and bool(nxt.account or nxt.account_code) and _group_key(nxt) == key
+
         target = _in_yuan(line)
-        total = Decimal(0)
-        count = 0
-        j = i + 1
-        while j < n:
-            nxt = lines[j]
-            if nxt.kind == TOTAL or not (nxt.account or nxt.account_code) or _group_key(nxt) != key:
-                break
-            if nxt.amount is None:
-                if FLAG_AMOUNT_UNREADABLE in nxt.flags or FLAG_FORMULA_NO_VALUE in nxt.flags:
-                    count = 0
-                    break
-            else:
-                total += _in_yuan(nxt)
-                count += 1
-                if total == target:
-                    break
-            j += 1
-        if count >= 1 and total == target and (j + 1 >= n or not (lines[j + 1].account or lines[j + 1].account_code)
-                                                or lines[j + 1].kind == TOTAL or _group_key(lines[j + 1]) != key):
+        total, count, j = _sum_run(lines, i + 1, 1, under, stop_at=target)
+        if count >= 1 and total == target and (j + 1 >= n or not under(lines[j + 1])):
             line.kind = TOTAL
             line.flags.append(FLAG_TOTAL_SUM_BELOW)
-            for below in lines[i + 1:j + 1]:
-                below.context = line.description
+            for covered in lines[i + 1:j + 1]:
+                covered.context = line.description
 
 
 def _check_totals(lines: list[LineItem], report: _RowProblems, amount_title: str) -> None:

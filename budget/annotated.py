@@ -23,7 +23,7 @@ TITLES = dict(ADDED_COLUMNS)
 #: Largest workbook part scanned for sheet names (the guarded reader checks the whole package).
 MAX_UNCOMPRESSED = 1 << 30
 #: Most rows read from each of 明細 and 資料.
-MAX_ROWS = 1_000_000
+MAX_ROWS = 1_048_576  # an .xlsx worksheet's own limit
 
 
 @dataclass

@@ -396,7 +396,7 @@ def classify(
     encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV 編碼（例如 cp950）；預設自動判斷。 CSV encoding."),
     unit: Optional[str] = typer.Option(
         None, "--unit", "-u", help="金額單位：元、千元、萬元（預設依表頭或標題，再依規則檔）。 Unit of the amounts."),
-    max_rows: int = typer.Option(1_000_000, "--max-rows", min=1, help="每個工作表最多讀取的列數。 Row limit per sheet."),
+    max_rows: int = typer.Option(1_048_576, "--max-rows", min=1, help="每個工作表最多讀取的列數。 Row limit per sheet."),
     reviewed: Optional[Path] = typer.Option(
         None, "--reviewed", help="沿用去年（或上次）附註工作簿中已覆核的決定，套用到相同的項目；金額變動者沿用並標示。 "
                                  "Carry reviewed decisions over from an earlier annotated workbook."),

@@ -101,9 +101,13 @@ class ReadResult:
 
 # --- entry point ----------------------------------------------------------------------------------
 
+#: Default row limit per sheet: as many rows as an .xlsx worksheet can hold (title rows included).
+SHEET_ROW_LIMIT = 1_048_576
+
+
 def read_exports(paths: Sequence[str | Path], *, sheet: str | None = None, mapping: dict[str, str] | None = None,
                  encoding: str | None = None, unit: str | None = None, default_unit: str = "元",
-                 max_rows: int = 1_000_000, progress: Callable[[int], None] | None = None) -> ReadResult:
+                 max_rows: int = SHEET_ROW_LIMIT, progress: Callable[[int], None] | None = None) -> ReadResult:
     """Read budget exports into line items.
 
     ``sheet`` reads only that sheet of each workbook (even a hidden one); otherwise every visible

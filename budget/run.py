@@ -262,7 +262,7 @@ def sha256_of(path: str | Path) -> str:
 
 def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | Path | None = None,
                  sheet: str | None = None, mapping: dict[str, str] | None = None, encoding: str | None = None,
-                 unit: str | None = None, max_rows: int = 1_000_000, adjust: Adjust | None = None,
+                 unit: str | None = None, max_rows: int = 1_048_576, adjust: Adjust | None = None,  # read.SHEET_ROW_LIMIT
                  write: bool = True, progress: Progress | None = None) -> RunResult:
     """Read ``inputs``, classify every line with ``rules``, total, and write the annotated workbook.
 

@@ -419,10 +419,13 @@ class Classifier:
         return None
 
     def _covers(self, element: str, c: _Compiled) -> bool:
-        """Is an enumerated element about the category's subject, or only a cost item of it?"""
-        if any(t in c.subject for t in self._hits(element)):
+        """Is an enumerated element about the category's subject, or only a cost item or activity of
+        it (講座鐘點費、場地費 — the rules' ``cost_terms`` and the category's own terms)?"""
+        hits = self._hits(element)
+        if any(t in c.subject for t in hits):
             return True
-        for term in self._cost_terms:
+        own = sorted((fold(self._terms[t]) for t in hits if t in c.main.positive), key=len, reverse=True)
+        for term in own + self._cost_terms:
             element = element.replace(term, "")
         return len(_NOT_A_PURPOSE_RE.sub("", element)) < 2
 

@@ -28,6 +28,7 @@ rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
 app.add_typer(rules_app, name="rules")
 
 RulesOption = typer.Option(None, "--rules", "-r", help="規則檔 (TOML)；預設為內建 rules/default.toml。 Rules file.")
+RulesFileArgument = typer.Argument(None, help="規則檔；預設為內建規則。 Rules file.")
 JsonOption = typer.Option(False, "--json", help="以 JSON 輸出到標準輸出。 Print JSON on stdout.")
 VerboseOption = typer.Option(False, "--verbose", "-v", help="顯示詳細資訊與錯誤追蹤。 Verbose, with tracebacks.")
 
@@ -189,7 +190,7 @@ def _print_check(results, ruleset) -> None:
 
 @rules_app.command("show")
 def rules_show(
-    file: Optional[Path] = typer.Argument(None, help="規則檔；預設為內建規則。 Rules file."),
+    file: Optional[Path] = RulesFileArgument,
     as_json: bool = JsonOption,
     verbose: bool = VerboseOption,
 ) -> None:
@@ -215,7 +216,7 @@ def rules_show(
 
 @rules_app.command("test")
 def rules_test(
-    file: Optional[Path] = typer.Argument(None, help="規則檔；預設為內建規則。 Rules file."),
+    file: Optional[Path] = RulesFileArgument,
     as_json: bool = JsonOption,
     verbose: bool = VerboseOption,
 ) -> None:

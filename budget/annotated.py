@@ -167,6 +167,20 @@ def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWo
     return AnnotatedWorkbook(label, digest, rows, problems)
 
 
+def reviewed_detail_rows(path: str | Path, *, max_rows: int = MAX_ROWS) -> list[int]:
+    """The 明細 rows (1-based) of an annotated workbook whose 覆核 or 覆核說明 cell is filled in.
+
+    Reads only the 明細 sheet, and does not need its rows to still match 資料 (a reviewer may have
+    sorted them): this is what protects a reviewer's work from being overwritten.
+    """
+    path = Path(path)
+    rows = _read_sheets(path, str(path), [DETAIL_SHEET], max_rows).get(DETAIL_SHEET, [])
+    header = [_text(v) for v in rows[0]] if rows else []
+    cols = [c for c in (_find_title(header, "review"), _find_title(header, "review_note")) if c is not None]
+    return [number for number, raw in enumerate(rows[1:], start=2)
+            if any(c < len(raw) and _text(raw[c]).strip() for c in cols)]
+
+
 def _read_sheets(path: Path, label: str, names: list[str], max_rows: int) -> dict[str, list[list[Any]]]:
     """The cells of sheets ``names`` (hidden ones too), read by calamine in a guarded child process."""
     from . import sheet_worker

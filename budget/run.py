@@ -352,18 +352,18 @@ def refuse_to_overwrite_reviews(target: str | Path) -> None:
 
     Re-running ``classify`` onto last run's output would otherwise throw a reviewer's work away.
     """
-    from .annotated import is_annotated, read_annotated
+    from .annotated import is_annotated, reviewed_detail_rows
     from .problems import BudgetError
 
     target = Path(target)
     if not target.is_file() or not is_annotated(target):
         return
     try:
-        reviewed = read_annotated(target).reviewed()
-    except BudgetError:  # not readable as our workbook: nothing of a reviewer's to protect there
+        reviewed = reviewed_detail_rows(target)
+    except BudgetError:  # its cells cannot be read at all: nothing of a reviewer's to protect there
         return
     if reviewed:
-        first = min(r.detail_row or 0 for r in reviewed)
+        first = min(reviewed)
         raise BudgetError.one(
             "output-has-reviews", f"輸出檔已有 {len(reviewed)} 列填寫了覆核（明細第 {first} 列起），不會覆寫",
             "the output already holds reviewers' entries; it was not overwritten", file=str(target),

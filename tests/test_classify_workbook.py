@@ -655,3 +655,27 @@ def test_rerun_refuses_to_overwrite_a_workbook_with_reviews(cli_export) -> None:
     assert result.exit_code == 2
     assert "覆核" in result.output and "--reviewed" in result.output
     assert out.read_bytes() == before
+
+
+def test_rerun_protects_reviews_even_after_the_rows_were_sorted(cli_export) -> None:
+    import openpyxl
+
+    source, rules_file = cli_export
+    assert _invoke("classify", str(source), "-r", str(rules_file)).exit_code == 0
+    out = source.with_name("116年度歲出預算明細.性別預算.xlsx")
+    wb = openpyxl.load_workbook(out)
+    detail = wb[DETAIL_SHEET]
+    header = [c.value for c in detail[1]]
+    note = header.index("覆核說明") + 1
+    # A reviewer sorts 明細 (rows no longer match 資料) and writes only a 覆核說明.
+    rows = [[c.value for c in r] for r in detail.iter_rows(min_row=2)]
+    for r, values in enumerate(reversed(rows), start=2):
+        for c, value in enumerate(values, start=1):
+            detail.cell(r, c).value = value
+    detail.cell(3, note).value = "待下次會議討論"
+    wb.save(out)
+    before = out.read_bytes()
+    result = _invoke("classify", str(source), "-r", str(rules_file))
+    assert result.exit_code == 2
+    assert "明細第 3 列" in result.output
+    assert out.read_bytes() == before

@@ -351,6 +351,10 @@ class _Writer:
         widths = [display_width(h) for h in self.headers]
         review_widths = [display_width(h) for h in review_headers]
         review_row = 0
+        # The common original cell, short printable text, goes straight to xlsxwriter (same result as
+        # self.value(), which handles everything else: numbers, dates, control characters, long text).
+        write_string = detail.write_string
+        plain, quoted = self.fmt("text"), self.fmt("text", True)
         for i, (line, d) in enumerate(zip(run.lines, run.decisions, strict=True)):
             r = i + 1
             cells, positions = self._positions_of(line)
@@ -358,7 +362,11 @@ class _Writer:
                 c = positions[j]
                 if value is None:
                     continue
-                self.value(detail, r, c, value, c in self.amount_cols, (line, self.original[c]))
+                if type(value) is str and len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():
+                    if value:
+                        write_string(r, c, value, quoted if value[0] in FORMULA_STARTS else plain)
+                else:
+                    self.value(detail, r, c, value, c in self.amount_cols, (line, self.original[c]))
                 if i < 500:
                     widths[c] = max(widths[c], display_width(_sample(value)))
             added = self._added_values(line, d)

@@ -53,14 +53,16 @@ class _Sheet:
         longest = max((display_width(part) for part in text.split("\n")), default=0)
         self.widths[col] = max(self.widths.get(col, 0), min(longest + 2, 60))
 
-    def text(self, row: int, col: int, value: Any, fmt: str = "text") -> None:
+    def text(self, row: int, col: int, value: Any, fmt: str = "text", fit: bool = True) -> None:
+        """Write ``value`` as text; ``fit=False`` for titles and notes that may run past their column."""
         text = "" if value is None else str(value)
         if len(text) > MAX_TEXT:
             text = text[: MAX_TEXT - len(TRUNCATED)] + TRUNCATED
         if text.startswith(_RISKY_START) and fmt == "text":
             fmt = "text_qp"
         self.ws.write_string(row, col, text, self.book.formats[fmt])
-        self._fit(col, text)
+        if fit:
+            self._fit(col, text)
 
     def number(self, row: int, col: int, value: Decimal | int | None, fmt: str = "amount") -> None:
         if value is None:
@@ -121,10 +123,8 @@ def _write(report: Report, path: str) -> None:
 
 def _title(sheet: _Sheet, report: Report, text: str) -> None:
     agency = f"{report.agency} " if report.agency else ""
-    sheet.text(0, 0, f"{agency}{text}", "title")
-    sheet.widths.pop(0, None)
-    sheet.text(1, 0, f"單位：新臺幣{report.unit}", "unit")
-    sheet.widths.pop(0, None)
+    sheet.text(0, 0, f"{agency}{text}", "title", fit=False)
+    sheet.text(1, 0, f"單位：新臺幣{report.unit}", "unit", fit=False)
     sheet.ws.set_row(0, 22)
 
 
@@ -172,8 +172,7 @@ def _table_sheet(book: _Book, report: Report) -> None:
         sheet.text(row, 0, "本年度無計入性別預算的項目。", "note")
         row += 1
     for note in notes:
-        sheet.text(row, 0, "附註：" + note.message, "note")
-        sheet.widths.pop(0, None)
+        sheet.text(row, 0, "附註：" + note.message, "note", fit=False)
         row += 1
     sheet.finish()
     if keys:
@@ -189,8 +188,7 @@ def _compare_sheet(book: _Book, report: Report) -> None:
 
     def table(caption: str, rows: list[tuple[str, dict[int, Decimal]]], total: dict[int, Decimal] | None) -> tuple[int, int]:
         nonlocal row
-        sheet.text(row, 0, caption, "title")
-        sheet.widths.pop(0, None)
+        sheet.text(row, 0, caption, "title", fit=False)
         row += 1
         head = ["項目"] + [f"{y} 年度" for y in years]
         for a, b in pairs:
@@ -227,8 +225,7 @@ def _compare_sheet(book: _Book, report: Report) -> None:
                 for cid in ids]
     table("依性別預算項目", cat_rows, totals)
 
-    sheet.text(row, 0, "新增或消失的項目", "title")
-    sheet.widths.pop(0, None)
+    sheet.text(row, 0, "新增或消失的項目", "title", fit=False)
     row += 1
     for c, title in enumerate(("比較年度", "狀態", "項目（類別／工作計畫／分支計畫）", f"金額（{report.unit}）")):
         sheet.text(row, c, title, "header")
@@ -281,8 +278,7 @@ def _stats_sheet(book: _Book, report: Report) -> None:
 
     def table(caption: str, rows: list[tuple[str, Decimal]]) -> tuple[int, int]:
         nonlocal row
-        sheet.text(row, 0, caption, "title")
-        sheet.widths.pop(0, None)
+        sheet.text(row, 0, caption, "title", fit=False)
         row += 1
         for c, title in enumerate(("項目", f"金額（{report.unit}）", "占性別預算%", "占機關預算%")):
             sheet.text(row, c, title, "header")
@@ -307,12 +303,10 @@ def _stats_sheet(book: _Book, report: Report) -> None:
     table("依用途別科目", list(main.by_account.items()))
     notes = [n for n in report.notes if n.year == main.year and n.scope.startswith("依")]
     for note in notes:
-        sheet.text(row, 0, "附註：" + note.message, "note")
-        sheet.widths.pop(0, None)
+        sheet.text(row, 0, "附註：" + note.message, "note", fit=False)
         row += 1
     row += 1
-    sheet.text(row, 0, "資料來源", "title")
-    sheet.widths.pop(0, None)
+    sheet.text(row, 0, "資料來源", "title", fit=False)
     row += 1
     for source in report.sources:
         sheet.text(row, 0, f"{source['year']} 年度")

@@ -7,7 +7,6 @@ whatever the number of terms; only categories with a hit are then evaluated.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field as dc_field
 from decimal import Decimal
 from typing import Iterable, Iterator

@@ -337,7 +337,7 @@ class _Writer:
     # --- 明細, 資料 and 待覆核, in one pass ------------------------------------------------------
 
     def _write_lines(self, detail: Any, data: Any, review: Any) -> None:
-        run, rules = self.run, self.run.rules
+        run = self.run
         n = len(run.lines)
         header_fmt = self.fmt("header")
         for c, title in enumerate(self.headers):

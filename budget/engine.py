@@ -313,12 +313,11 @@ class Classifier:
             return Decision(REVIEW, rule="ambiguous", evidence=evidence,
                             also_matched=[m.category.category.id for m in matches], reasons=reasons)
         cat = chosen.category.category
-        reasons = list(reasons)
         shared = self._shared_reason(line.description, chosen.category)
         if shared:
             reasons.append(shared)
         if cat.review:
-            reasons.append(cat.review_reason or f"規則「{cat.id}」標記為需人工覆核")
+            reasons.append(_own_review_reason(cat))
         amount = line.amount
         if amount is None:
             reasons.append("金額空白或無法讀取，無法計算性別預算數")
@@ -352,7 +351,6 @@ class Classifier:
                             reasons=["符合條件分散於不同子項，無法判定哪一子項屬性別預算"])
         categories = {m.category.category.id for _, m in gender_pieces}
         first = gender_pieces[0][1]
-        reasons = list(reasons)
         if len(categories) > 1:
             reasons.append("不同子項屬不同類別：" + "、".join(sorted(categories)))
         gender = Decimal(0)
@@ -361,7 +359,7 @@ class Classifier:
             if shared:
                 reasons.append(f"子項 {piece.marker}：{shared}")
             if match.category.category.review:
-                reasons.append(match.category.category.review_reason or f"規則「{match.category.category.id}」標記為需人工覆核")
+                reasons.append(_own_review_reason(match.category.category))
             if piece.amount is None:
                 reasons.append(f"子項 {piece.marker} 未載明金額")
             else:
@@ -369,8 +367,8 @@ class Classifier:
         stated = [p.amount for p in pieces]
         if line.amount is None:
             reasons.append("金額空白或無法讀取")
-        elif None not in stated and sum(stated, Decimal(0)) != line.amount:
-            reasons.append(f"各子項金額合計 {sum(stated, Decimal(0))} 與本行金額 {line.amount} 不符，子項金額未採信")
+        elif None not in stated and (listed := sum(stated, Decimal(0))) != line.amount:
+            reasons.append(f"各子項金額合計 {listed} 與本行金額 {line.amount} 不符，子項金額未採信")
         elif None in stated:
             reasons.append("部分子項未載明金額，無法核對子項合計")
         evidence = [e for _, m in gender_pieces for e in m.evidence]
@@ -399,9 +397,9 @@ class Classifier:
             # among other things (統計書刊(統計年報、性別圖像)): then that list is the one to check.
             for inner in _BRACKETS_RE.findall(folded):
                 if "、" in inner and any(t in c.subject for t in self._hits(inner)):
-                    uncovered = [e for e in _enumerated(inner[1:-1]) if not self._covers(e, c)]
-                    if uncovered:
-                        return f"與其他用途（{'、'.join(uncovered[:3])}）合併編列，說明未載明性別部分金額"
+                    reason = self._enumeration_reason(inner[1:-1], c)
+                    if reason:
+                        return reason
             folded = _BRACKETS_RE.sub("", folded)
             hits = self._hits(folded)
             if not any(t in c.subject for t in hits):
@@ -410,11 +408,15 @@ class Classifier:
             others = [t for t in others if not any(t != o and fold(t) in fold(o) for o in others)]
             if others:
                 return f"同一項目另列「{'、'.join(others)}」等其他用途，性別部分金額未載明"
-            if "、" not in folded:
-                continue
-            uncovered = [e for e in _enumerated(folded) if not self._covers(e, c)]
-            if uncovered:
-                return f"與其他用途（{'、'.join(uncovered[:3])}）合併編列，說明未載明性別部分金額"
+            if "、" in folded and (reason := self._enumeration_reason(folded, c)):
+                return reason
+        return None
+
+    def _enumeration_reason(self, folded: str, c: _Compiled) -> str | None:
+        """The items of the list ``甲、乙及丙`` that are other purposes than category ``c``, as a reason."""
+        uncovered = [e for e in _enumerated(folded) if not self._covers(e, c)]
+        if uncovered:
+            return f"與其他用途（{'、'.join(uncovered[:3])}）合併編列，說明未載明性別部分金額"
         return None
 
     def _covers(self, element: str, c: _Compiled) -> bool:
@@ -454,6 +456,11 @@ def _positions(terms: frozenset[int]) -> dict[int, int]:
 def _in_order(found: set[int] | frozenset[int], positions: dict[int, int]) -> list[int] | set[int] | frozenset[int]:
     """``found`` in the order its terms have in the condition (see :func:`_positions`)."""
     return sorted(found, key=positions.__getitem__) if len(found) > 1 else found
+
+
+def _own_review_reason(category: Category) -> str:
+    """Why a category marked ``review = true`` needs a person (its own words, or a default)."""
+    return category.review_reason or f"規則「{category.id}」標記為需人工覆核"
 
 
 def _unique(items: list) -> list:

@@ -6,13 +6,13 @@ strings_to_formulas/urls/numbers off, so a description such as ``=HYPERLINK(…)
 
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
 
 from .money import round_half_up
 from .report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, Report
+from .workbook import display_width
 
 TABLE_SHEET = "性別預算編列情形表"
 COMPARE_SHEET = "年度比較"
@@ -34,11 +34,6 @@ def write_report_workbook(report: Report, output: str | Path, inputs: Sequence[s
 
     atomic_write(output, lambda temp: _write(report, str(temp)), inputs=inputs)
     return Path(output)
-
-
-def display_width(text: str) -> int:
-    """Width of ``text`` in character cells (CJK counts two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 class _Sheet:

@@ -10,12 +10,12 @@ For each size it generates a synthetic export (benchmarks/synth.py, deterministi
 ``--workdir``) and times, each as its own process so that start-up and memory count:
 
 (a) the floor: python-calamine reads every cell, xlsxwriter writes the same cells plus the 11
-    added columns of the annotated workbook (budget.layout.ADDED_COLUMNS), nothing else;
+    added columns of the annotated workbook (budget.outputs.layout.ADDED_COLUMNS), nothing else;
 (b) ``gender-budget classify FILE -o OUT --timings`` end to end;
 (c) the stages the tool reports with ``--timings``;
 
 and reports wall time, peak RSS of the process (``os.wait4`` in a small launcher), lines per second and (b)/(a).
-It also times the classify stage alone in this process (``budget.engine.Classifier`` over the
+It also times the classify stage alone in this process (``budget.engine.classifier.Classifier`` over the
 export's lines), and ``gender-budget --help`` / ``gender-budget check "…"`` including interpreter
 start. Timings are never asserted by the test suite; the targets are issue 6's.
 """
@@ -120,7 +120,7 @@ def floor(src: str, dst: str, constant_memory: bool = True) -> int:
     import python_calamine
     import xlsxwriter
 
-    from budget.layout import ADDED_COLUMNS, DETAIL_SHEET
+    from budget.outputs.layout import ADDED_COLUMNS, DETAIL_SHEET
 
     book = python_calamine.CalamineWorkbook.from_path(src)
     sheet = book.get_sheet_by_index(0)
@@ -207,7 +207,7 @@ def prepare(rows: int, seed: int, workdir: Path, log) -> tuple[Path, Path, Any, 
 def bench_engine(export: Any) -> dict[str, Any]:
     """The classify stage alone: Classifier over the export's lines, in this process."""
     import synth
-    from budget.engine import Classifier
+    from budget.engine.classifier import Classifier
     from budget.rules import load_rules
 
     items = synth.to_line_items(export, file="bench.xlsx")

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from budget.check import make_line
-from budget.engine import Classifier
+from budget.engine.classifier import Classifier
 from budget.models import LineItem, Decision
 from budget.money import format_amount
 from budget.problems import BudgetError

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .columns import field_for_header
-from .engine import Classifier
+from .exports.columns import field_for_header
+from .engine.classifier import Classifier
 from .models import Decision, LineItem
 from .money import AmountError, canonical_unit, format_amount, format_thousands, parse_amount
 from .normalize import split_account

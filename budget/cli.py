@@ -249,7 +249,7 @@ def _reviewed_step(reviewed: Path, inputs: list[Path], output: Optional[Path], r
     import os
 
     from .review import ReviewCarrier
-    from .run import default_output
+    from .pipeline import default_output
 
     target = output or default_output(inputs[0])
     if target.exists() and reviewed.exists() and os.path.samefile(target, reviewed):
@@ -348,7 +348,7 @@ def report(
     2 on bad input (nothing written).
     """
     from .report import exit_code, make_report
-    from .report_workbook import default_output, write_report_workbook
+    from .outputs.report_workbook import default_output, write_report_workbook
 
     with guarded(verbose):
         ruleset = _load_rules(rules)
@@ -410,9 +410,9 @@ def classify(
     The output is written atomically and never over an input. Exit 0 when nothing needs review,
     1 when lines need review or a row could not be read, 2 on bad input (nothing written).
     """
-    from .columns import parse_mapping
+    from .exports.columns import parse_mapping
     from .money import canonical_unit
-    from .run import run_classify
+    from .pipeline import run_classify
 
     with guarded(verbose):
         ruleset = _load_rules(rules)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
 
-from .layout import OFFICIAL_CLASSES
+from .outputs.layout import OFFICIAL_CLASSES
 from .models import EXCLUDED, MATCHED, REVIEW, TOTAL, Decision, LineItem
 from .money import UNITS, convert, format_amount, format_thousands, round_half_up
 from .normalize import fold
@@ -110,7 +110,7 @@ def load_inputs(paths: Sequence[str | Path], rules: RuleSet, years: Sequence[int
 
 def load_input(path: str | Path, rules: RuleSet, year: int | None = None) -> YearInput:
     """One report input: an annotated workbook (reviews applied) or a raw export (classified now)."""
-    from .annotated import is_annotated
+    from .outputs.readback import is_annotated
 
     if is_annotated(path):
         return _load_annotated(path, rules, year)
@@ -118,7 +118,7 @@ def load_input(path: str | Path, rules: RuleSet, year: int | None = None) -> Yea
 
 
 def _load_annotated(path: str | Path, rules: RuleSet, year: int | None) -> YearInput:
-    from .annotated import read_annotated
+    from .outputs.readback import read_annotated
     from .review import apply_reviews
 
     book = read_annotated(path)
@@ -141,8 +141,8 @@ def _load_annotated(path: str | Path, rules: RuleSet, year: int | None) -> YearI
 
 
 def _load_export(path: str | Path, rules: RuleSet, year: int | None) -> YearInput:
-    from .engine import Classifier
-    from .read import read_exports
+    from .engine.classifier import Classifier
+    from .exports.read import read_exports
 
     result = read_exports([path], mapping=dict(rules.columns) or None, default_unit=rules.unit)
     classifier = Classifier(rules)

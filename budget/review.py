@@ -28,7 +28,7 @@ from .problems import ERROR, WARNING, Problem
 from .rules import RuleSet
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .annotated import AnnotatedRow
+    from .outputs.readback import AnnotatedRow
 
 #: The ``rule`` of a decision a reviewer made.
 REVIEWED_RULE = "reviewed"
@@ -400,7 +400,7 @@ def compare_with_last(last_rows: Sequence["AnnotatedRow"], lines: Sequence[LineI
     year's reviews carried over first when ``carry`` (as ``classify --reviewed`` would). A paired line
     is *changed* when the two decisions differ in status, category or share (not just amount).
     """
-    from .annotated import line_fields
+    from .outputs.readback import line_fields
 
     comparison = Comparison(last_label, new_label)
     last_decisions, problems = apply_reviews(last_rows, rules)
@@ -459,7 +459,7 @@ def check_against(last_path: str, new_path: str, rules: RuleSet) -> Comparison:
     A raw NEW is classified with ``rules`` and last year's reviews are carried over; an annotated NEW
     keeps its own decisions (its 覆核 applied).
     """
-    from .annotated import is_annotated, read_annotated
+    from .outputs.readback import is_annotated, read_annotated
     from .problems import BudgetError
 
     if not is_annotated(last_path):
@@ -474,8 +474,8 @@ def check_against(last_path: str, new_path: str, rules: RuleSet) -> Comparison:
         problems += book.problems + new_problems
         carry = False
     else:
-        from .engine import Classifier
-        from .read import read_exports
+        from .engine.classifier import Classifier
+        from .exports.read import read_exports
 
         result = read_exports([new_path], mapping=dict(rules.columns) or None, default_unit=rules.unit)
         lines = list(result.lines)
@@ -498,7 +498,7 @@ class ReviewCarrier:
     """
 
     def __init__(self, path: str, rules: RuleSet) -> None:
-        from .annotated import is_annotated, read_annotated
+        from .outputs.readback import is_annotated, read_annotated
         from .problems import BudgetError
 
         if not is_annotated(path):

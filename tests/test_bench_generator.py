@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import python_calamine
 
-from budget.engine import Classifier
+from budget.engine.classifier import Classifier
 from budget.rules import load_rules
-from budget.subitems import split_subitems
+from budget.engine.subitems import split_subitems
 
 ROOT = Path(__file__).resolve().parent.parent
 

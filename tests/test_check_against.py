@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from budget.annotated import read_annotated
+from budget.outputs.readback import read_annotated
 from budget.cli import app
-from budget.engine import Classifier
+from budget.engine.classifier import Classifier
 from budget.models import MATCHED, REVIEW, UNMATCHED, Decision
 from budget.review import compare_with_last
 from budget.rules import parse_rules

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from budget.layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_COLUMNS, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, LOG_SHEET,
+from budget.outputs.layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_COLUMNS, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, LOG_SHEET,
                            REVIEW_SHEET, RULES_SHEET, SUMMARY_SHEET)
 from budget.models import TOTAL, LineItem
 from budget.rules import parse_rules
-from budget.run import RunResult, classify_lines, compute_totals
-from budget.safe_write import atomic_write
-from budget.workbook import write_annotated_workbook
+from budget.pipeline import RunResult, classify_lines, compute_totals
+from budget.outputs.atomic import atomic_write
+from budget.outputs.annotated import write_annotated_workbook
 
 RULES = """
 schema = 1
@@ -309,7 +309,7 @@ def test_log_sheet_records_the_run(golden) -> None:
 
 
 def test_annotated_reader_reads_the_workbook_back(golden) -> None:
-    from budget.annotated import read_annotated
+    from budget.outputs.readback import read_annotated
 
     out, _, run = golden
     back = read_annotated(out)
@@ -381,12 +381,12 @@ PAYLOADS = [
 @pytest.fixture(scope="module", params=["shared-strings", "constant-memory"])
 def injected(request, tmp_path_factory, rules):
     """The payloads written in both of xlsxwriter's modes (small runs share strings, large ones stream)."""
-    import budget.workbook
+    import budget.outputs.annotated
 
     lines = [line(i + 2, payload, payload, payload, payload, 1) for i, payload in enumerate(PAYLOADS)]
     mp = pytest.MonkeyPatch()
     if request.param == "constant-memory":
-        mp.setattr(budget.workbook, "CONSTANT_MEMORY_ABOVE", 0)
+        mp.setattr(budget.outputs.annotated, "CONSTANT_MEMORY_ABOVE", 0)
     try:
         out, report = write(tmp_path_factory.mktemp("inject"), make_run(lines, rules))
     finally:
@@ -526,7 +526,7 @@ EXPORT_ROWS = [
 
 @pytest.fixture
 def cli_export(tmp_path: Path, rules) -> tuple[Path, Path]:
-    pytest.importorskip("budget.read", reason="the export reader (budget/read.py) is not in this checkout yet")
+    pytest.importorskip("budget.exports.read", reason="the export reader (budget/read.py) is not in this checkout yet")
     rules_file = tmp_path / "rules.toml"
     rules_file.write_text(RULES, encoding="utf-8")
     return _export(tmp_path / "116年度歲出預算明細.xlsx", EXPORT_ROWS), rules_file
@@ -561,7 +561,7 @@ def test_cli_writes_the_default_output_beside_the_input(cli_export) -> None:
 
 def test_cli_json_equals_the_library_result(cli_export, tmp_path: Path) -> None:
     from budget.rules import load_rules
-    from budget.run import run_classify
+    from budget.pipeline import run_classify
 
     source, rules_file = cli_export
     result = _invoke("classify", str(source), "-r", str(rules_file), "-o", str(tmp_path / "a.xlsx"), "--json")
@@ -618,9 +618,9 @@ def test_cli_unreadable_amount_still_writes_and_exits_1(cli_export, tmp_path: Pa
 
 
 def test_a_run_that_fails_while_writing_leaves_the_previous_workbook(cli_export, monkeypatch) -> None:
-    import budget.workbook
+    import budget.outputs.annotated
     from budget.rules import load_rules
-    from budget.run import run_classify
+    from budget.pipeline import run_classify
 
     source, rules_file = cli_export
     rules = load_rules(rules_file)
@@ -631,7 +631,7 @@ def test_a_run_that_fails_while_writing_leaves_the_previous_workbook(cli_export,
     def crash(self, ws):
         raise RuntimeError("power cut while writing 紀錄")
 
-    monkeypatch.setattr(budget.workbook._Writer, "_write_log", crash)
+    monkeypatch.setattr(budget.outputs.annotated._Writer, "_write_log", crash)
     with pytest.raises(RuntimeError):
         run_classify([source], rules, output=out)
     assert out.read_bytes() == before

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from budget.engine import Classifier
+from budget.engine.classifier import Classifier
 from budget.models import LineItem
 from budget.rules import parse_rules
 

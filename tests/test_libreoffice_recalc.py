@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from budget.layout import DETAIL_SHEET, SUMMARY_SHEET
+from budget.outputs.layout import DETAIL_SHEET, SUMMARY_SHEET
 from budget.models import TOTAL, LineItem
 from budget.rules import parse_rules
-from budget.run import RunResult, classify_lines, compute_totals
-from budget.safe_write import atomic_write
-from budget.workbook import write_annotated_workbook
+from budget.pipeline import RunResult, classify_lines, compute_totals
+from budget.outputs.atomic import atomic_write
+from budget.outputs.annotated import write_annotated_workbook
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "

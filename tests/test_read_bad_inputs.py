@@ -7,7 +7,7 @@ import time
 import pytest
 
 import exportfixtures as fx
-from budget.read import read_exports
+from budget.exports.read import read_exports
 from budget.problems import BudgetError
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 import exportfixtures as fx
-from budget.csv_read import FLAG_BIG5_PRIVATE, PRIVATE_CHAR_MARK
-from budget.read import read_exports
+from budget.exports.csv_read import FLAG_BIG5_PRIVATE, PRIVATE_CHAR_MARK
+from budget.exports.read import read_exports
 from budget.problems import WARNING, BudgetError
 
 ROWS = [["科目代碼", "說明", "金額"], ["0271", "性別平等專案小組出席費", "1,234"], ["2036", "講座鐘點費", "(50)"]]

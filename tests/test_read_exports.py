@@ -8,7 +8,7 @@ import pytest
 
 import exportfixtures as fx
 from budget.models import LINE, TOTAL
-from budget.read import (FLAG_AMOUNT_UNREADABLE, FLAG_CODE_NUMBER, FLAG_FORMULA_NO_VALUE, FLAG_FORMULA_ZERO,
+from budget.exports.read import (FLAG_AMOUNT_UNREADABLE, FLAG_CODE_NUMBER, FLAG_FORMULA_NO_VALUE, FLAG_FORMULA_ZERO,
                          FLAG_HIDDEN_ROW, FLAG_TOTAL_LABEL, read_exports)
 from budget.problems import ERROR, WARNING, BudgetError
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from budget.header import Header, HeaderMiss, find_header, map_columns, year_in_text, year_of_cell
+from budget.exports.header import Header, HeaderMiss, find_header, map_columns, year_in_text, year_of_cell
 
 
 def test_header_below_title_rows():

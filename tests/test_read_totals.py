@@ -6,7 +6,7 @@ import pytest
 
 import exportfixtures as fx
 from budget.models import LINE, TOTAL
-from budget.read import (FLAG_TOTAL_LABEL, FLAG_TOTAL_MISMATCH, FLAG_TOTAL_SUM_ABOVE, FLAG_TOTAL_SUM_BELOW,
+from budget.exports.read import (FLAG_TOTAL_LABEL, FLAG_TOTAL_MISMATCH, FLAG_TOTAL_SUM_ABOVE, FLAG_TOTAL_SUM_BELOW,
                          is_total_label, read_exports)
 
 HEADER = ["分支計畫", "用途別科目", "說明", "金額"]

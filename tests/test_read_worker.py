@@ -8,8 +8,8 @@ import pytest
 
 import exportfixtures as fx
 from budget.problems import BudgetError
-from budget.read import read_exports
-from budget.sheet_worker import start_worker
+from budget.exports.read import read_exports
+from budget.exports.sheet_worker import start_worker
 
 
 def all_rows(handle):

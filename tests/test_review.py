@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from budget.annotated import read_annotated
-from budget.layout import ADDED_COLUMNS, DETAIL_SHEET
+from budget.outputs.readback import read_annotated
+from budget.outputs.layout import ADDED_COLUMNS, DETAIL_SHEET
 from budget.models import EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision, LineItem
 from budget.review import (
     FLAG_AMOUNT_CHANGED, ReviewEntryError, apply_review, apply_reviews, carry_reviews, pair_lines, parse_override,
@@ -75,12 +75,12 @@ def line(description: str, amount: str | None, *, unit: str = "元", plan: str =
 
 def write_annotated(path: Path, rows: list[tuple[LineItem, Decision, str, str]], rules=None) -> Path:
     """An annotated workbook of ``rows`` (line, decision, 覆核, 覆核說明) written by
-    budget.workbook.write_annotated_workbook; the 覆核/覆核說明 cells are then typed into 明細 with
+    budget.outputs.annotated.write_annotated_workbook; the 覆核/覆核說明 cells are then typed into 明細 with
     openpyxl, found by their titles in row 1, as a reviewer does in Excel."""
     import openpyxl
 
-    from budget.run import RunResult, compute_totals
-    from budget.workbook import write_annotated_workbook
+    from budget.pipeline import RunResult, compute_totals
+    from budget.outputs.annotated import write_annotated_workbook
 
     rules = rules or parse_rules(RULES_TOML.encode(), "test.toml")
     lines = [r[0] for r in rows]
@@ -346,10 +346,10 @@ def test_carried_amount_review_converts_units(tmp_path, rules):
 def test_carried_reviews_reach_the_new_workbook_its_log_and_the_year_after(tmp_path, rules):
     import openpyxl
 
-    from budget.engine import Classifier
+    from budget.engine.classifier import Classifier
     from budget.review import ReviewCarrier
-    from budget.run import RunResult, compute_totals
-    from budget.workbook import write_annotated_workbook
+    from budget.pipeline import RunResult, compute_totals
+    from budget.outputs.annotated import write_annotated_workbook
 
     last = write_annotated(tmp_path / "115.性別預算.xlsx", [
         (line("專題演講鐘點費", "40000", row=2, year=115), Decision(UNMATCHED), "gender-training 25%", "四場中一場"),
@@ -467,7 +467,7 @@ def test_a_workbook_saved_as_ods_by_libreoffice_reads_the_same(tmp_path, rules):
                           capture_output=True, timeout=180)
     assert done.returncode == 0, done.stderr
     ods = tmp_path / "ods" / "115.性別預算.ods"
-    from budget.annotated import is_annotated
+    from budget.outputs.readback import is_annotated
 
     assert is_annotated(ods)
     book, original = read_annotated(ods), read_annotated(path)

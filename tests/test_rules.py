@@ -111,7 +111,7 @@ def test_example_lines_inside_second_category_are_located():
 def test_catastrophic_regex_does_not_hang():
     text = GOOD.replace('all = [["性別"], ["課程", "講座"]]', "regex = ['(a+)+$']")
     rules = parse_rules(text.encode(), "r.toml")
-    from budget.engine import Classifier
+    from budget.engine.classifier import Classifier
     from budget.models import LineItem
 
     start = time.perf_counter()

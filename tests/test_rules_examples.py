@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from budget.check import example_line, judge_example
-from budget.engine import Classifier
+from budget.engine.classifier import Classifier
 from budget.rules import load_rules
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"

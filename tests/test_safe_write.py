@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from budget import safe_write
+from budget.outputs import atomic as safe_write
 from budget.problems import BudgetError
-from budget.safe_write import atomic_write, check_output_path, remove_stale_temps
+from budget.outputs.atomic import atomic_write, check_output_path, remove_stale_temps
 
 
 def _xlsx(path: Path, text: str) -> Path:
@@ -99,7 +99,7 @@ def test_killed_writer_leaves_previous_output_and_a_stale_temp_that_is_cleaned(t
     child = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from budget.safe_write import atomic_write
+        from budget.outputs.atomic import atomic_write
 
         def slow(temp):
             with open(temp, "wb") as fh:

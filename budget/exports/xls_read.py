@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .problems import BudgetError
+from ..problems import BudgetError
 from .rawsheet import RawSheet
 from .sheet_facts import FormulaCell
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .layout import ADDED_COLUMNS, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, OFFICIAL_CLASSES
-from .models import LINE, STATUS_LABELS, STATUSES, TOTAL, Decision, LineItem
-from .money import AmountError, parse_amount
-from .problems import WARNING, BudgetError, Problem
+from ..models import LINE, STATUS_LABELS, STATUSES, TOTAL, Decision, LineItem
+from ..money import AmountError, parse_amount
+from ..problems import WARNING, BudgetError, Problem
 
 TITLES = dict(ADDED_COLUMNS)
 #: Largest workbook part scanned for sheet names (the guarded reader checks the whole package).
@@ -72,7 +72,7 @@ def line_fields(line: LineItem) -> dict[str, Any]:
 
 
 def _fmt(value: Decimal | None) -> str | None:
-    from .money import format_amount
+    from ..money import format_amount
 
     return None if value is None else format_amount(value)
 
@@ -146,11 +146,11 @@ def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWo
     """Read an annotated workbook written by `classify` (and perhaps edited by a reviewer, in Excel or
     LibreOffice, saved as .xlsx or .ods).
 
-    Cells are read by the guarded reader (budget.sniff, budget.sheet_worker). Raises
+    Cells are read by the guarded reader (budget.exports.sniff, budget.exports.sheet_worker). Raises
     :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer be
     matched to the 資料 rows (for example after sorting or deleting rows).
     """
-    from .sniff import ODS, XLS, XLSX, sniff
+    from ..exports.sniff import ODS, XLS, XLSX, sniff
 
     path = Path(path)
     label = str(path)
@@ -183,7 +183,7 @@ def reviewed_detail_rows(path: str | Path, *, max_rows: int = MAX_ROWS) -> list[
 
 def _read_sheets(path: Path, label: str, names: list[str], max_rows: int) -> dict[str, list[list[Any]]]:
     """The cells of sheets ``names`` (hidden ones too), read by calamine in a guarded child process."""
-    from . import sheet_worker
+    from ..exports import sheet_worker
 
     if not hasattr(sheet_worker, "start_worker"):  # the reader's earlier, non-streaming interface
         return {g.name: g.rows for g in sheet_worker.read_grids(path, label, sheets=names, max_rows=max_rows).grids}

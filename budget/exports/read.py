@@ -1,8 +1,8 @@
 """Read budget exports (.xlsx/.xlsm, .xls, .ods, .csv) into line items with full provenance, or refuse them clearly.
 
 ``read_exports`` is the one entry point. Per file it decides the format from the bytes
-(:mod:`budget.sniff`), checks the container, reads the cells (.xlsx/.ods through python-calamine in
-a child process, :mod:`budget.sheet_worker`; .xls with xlrd; CSV with :mod:`budget.csv_read`), finds
+(:mod:`budget.exports.sniff`), checks the container, reads the cells (.xlsx/.ods through python-calamine in
+a child process, :mod:`budget.exports.sheet_worker`; .xls with xlrd; CSV with :mod:`budget.exports.csv_read`), finds
 the header under any title rows (:mod:`budget.header`), and turns every data row into a
 :class:`~budget.models.LineItem`: amounts parsed strictly, units and years found, subtotal rows
 marked, codes kept as text. Fatal problems of every file are collected and raised together as one
@@ -21,10 +21,10 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .columns import FIELD_ALIASES, FIELD_NAMES_ZH, REQUIRED_FIELDS
 from .header import HEADER_SCAN_ROWS, Header, HeaderMiss, cell_text, find_header, year_in_text, year_of_cell
-from .models import LINE, TOTAL, LineItem
-from .money import UNITS, AmountError, canonical_unit, convert, format_thousands, parse_amount, unit_in_text
-from .normalize import fold, split_account
-from .problems import ERROR, WARNING, BudgetError, Problem
+from ..models import LINE, TOTAL, LineItem
+from ..money import UNITS, AmountError, canonical_unit, convert, format_thousands, parse_amount, unit_in_text
+from ..normalize import fold, split_account
+from ..problems import ERROR, WARNING, BudgetError, Problem
 from .rawsheet import RawSheet, pull_rows
 from .sniff import CSV, ODS, XLS, XLSX
 

@@ -2,7 +2,7 @@
 
 python-calamine 0.9 aborts the whole process (a Rust allocation failure no ``except`` catches) on a
 5 KB well-formed .xlsx with one cell at XFD1048576, and on other sparse or oversized sheets. The
-parent runs ``python -m budget.sheet_worker`` with a memory cap and a timeout and turns the
+parent runs ``python -m budget.exports.sheet_worker`` with a memory cap and a timeout and turns the
 child's death into a clear "檔案過大或過於複雜" problem.
 
 The child streams: a frame with the sheet list, then per sheet a frame with its size and merged
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .problems import BudgetError, Problem
+from ..problems import BudgetError, Problem
 
 #: Address-space cap of the child (POSIX only): far above a 1M-row sheet, far below a bomb.
 MEMORY_LIMIT_BYTES = 6 << 30
@@ -161,7 +161,7 @@ def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows
     size = path.stat().st_size
     if timeout is None:
         timeout = max(MIN_TIMEOUT_S, size / (1 << 20) * 20)
-    args = [sys.executable, "-m", "budget.sheet_worker", str(path), str(max_rows), str(memory_limit)]
+    args = [sys.executable, "-m", "budget.exports.sheet_worker", str(path), str(max_rows), str(memory_limit)]
     for name in sheets or []:
         args += ["--sheet", name]
     env = dict(os.environ)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .columns import FIELD_ALIASES, REQUIRED_FIELDS, field_for_header
-from .money import AmountError, parse_amount
-from .normalize import fold
+from ..money import AmountError, parse_amount
+from ..normalize import fold
 
 #: How many rows from the top are searched for the header.
 HEADER_SCAN_ROWS = 30

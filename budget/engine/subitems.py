@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .money import UNITS, convert
+from ..money import UNITS, convert
 
 # Marker kinds, each with the pattern of one marker on NFKC text; group 1 is its number.
 _MARKERS: dict[str, re.Pattern[str]] = {

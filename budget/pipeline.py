@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .layout import OFFICIAL_CLASSES
+from .outputs.layout import OFFICIAL_CLASSES
 from .models import LINE, MATCHED, REVIEW, STATUSES, Decision, LineItem
 from .money import convert, format_amount, round_half_up
 from .problems import ERROR, Problem
@@ -239,7 +239,7 @@ def _plain(value: Any) -> Any:
 
 def classify_lines(lines: Sequence[LineItem], rules: RuleSet, progress: Progress | None = None) -> list[Decision]:
     """Decide every line with one :class:`~budget.engine.Classifier`, reporting progress."""
-    from .engine import Classifier
+    from .engine.classifier import Classifier
 
     classifier = Classifier(rules)
     total = len(lines)
@@ -271,7 +271,7 @@ def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | 
     (default :func:`default_output`) is checked before reading and written atomically; it is never
     one of the inputs. Raises :class:`~budget.problems.BudgetError` on unusable input or output.
     """
-    from .safe_write import check_output_path
+    from .outputs.atomic import check_output_path
 
     inputs = [Path(p) for p in inputs]
     target = Path(output) if output is not None else default_output(inputs[0])
@@ -303,8 +303,8 @@ def _collector_paused():
 def _run(inputs: list[Path], rules: RuleSet, target: Path, *, sheet: str | None, mapping: dict[str, str] | None,
          encoding: str | None, unit: str | None, max_rows: int, adjust: Adjust | None, write: bool,
          progress: Progress | None) -> RunResult:
-    from .read import read_exports
-    from .safe_write import atomic_write
+    from .exports.read import read_exports
+    from .outputs.atomic import atomic_write
 
     timings: dict[str, float] = {}
     started = datetime.now().astimezone()
@@ -334,7 +334,7 @@ def _run(inputs: list[Path], rules: RuleSet, target: Path, *, sheet: str | None,
     result = RunResult(lines=lines, decisions=decisions, totals=totals, problems=problems, rules=rules,
                        sources=list(read.sources), timings=timings, started=started)
     if write:
-        from .workbook import write_annotated_workbook
+        from .outputs.annotated import write_annotated_workbook
 
         t0 = time.perf_counter()
         result.output = str(target)
@@ -352,7 +352,7 @@ def refuse_to_overwrite_reviews(target: str | Path) -> None:
 
     Re-running ``classify`` onto last run's output would otherwise throw a reviewer's work away.
     """
-    from .annotated import is_annotated, reviewed_detail_rows
+    from .outputs.readback import is_annotated, reviewed_detail_rows
     from .problems import BudgetError
 
     target = Path(target)

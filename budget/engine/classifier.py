@@ -13,12 +13,12 @@ from typing import Iterable, Iterator
 
 import ahocorasick
 
-from .models import (
+from ..models import (
     EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision, Evidence, LineItem, SubItem,
 )
-from .money import share_of
-from .normalize import fold, nfkc
-from .rules import Category, Conditions, RuleSet, compile_regex
+from ..money import share_of
+from ..normalize import fold, nfkc
+from ..rules import Category, Conditions, RuleSet, compile_regex
 from .subitems import split_subitems
 
 _CLAUSE_RE = re.compile(r"[。；;]")

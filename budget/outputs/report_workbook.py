@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
 
-from .money import round_half_up
-from .report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, Report
-from .workbook import display_width
+from ..money import round_half_up
+from ..report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, Report
+from .annotated import display_width
 
 TABLE_SHEET = "性別預算編列情形表"
 COMPARE_SHEET = "年度比較"
@@ -28,9 +28,9 @@ def default_output(report: Report, first_input: str | Path) -> Path:
 
 
 def write_report_workbook(report: Report, output: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
-    """Write the report to ``output`` atomically (budget.safe_write): never over one of ``inputs``,
+    """Write the report to ``output`` atomically (budget.outputs.atomic): never over one of ``inputs``,
     and on any failure an existing ``output`` is left as it was."""
-    from .safe_write import atomic_write
+    from .atomic import atomic_write
 
     atomic_write(output, lambda temp: _write(report, str(temp)), inputs=inputs)
     return Path(output)

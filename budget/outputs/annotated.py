@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import layout
-from .check import describe_conditions
-from .columns import field_for_header
+from ..check import describe_conditions
+from ..exports.columns import field_for_header
 from .layout import ADDED_COLUMNS, DATA_COLUMNS, DATA_HEADER, OFFICIAL_CLASSES
-from .models import EXCLUDED, LINE, MATCHED, REVIEW, STATUS_LABELS, UNMATCHED, Decision, LineItem
-from .money import convert, format_amount
-from .problems import ERROR, WARNING, Problem
+from ..models import EXCLUDED, LINE, MATCHED, REVIEW, STATUS_LABELS, UNMATCHED, Decision, LineItem
+from ..money import convert, format_amount
+from ..problems import ERROR, WARNING, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .run import RunResult
+    from ..pipeline import RunResult
 
 #: Longest text a cell holds (in UTF-16 code units, as Excel counts).
 MAX_CELL_TEXT = 32767

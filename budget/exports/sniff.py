@@ -6,7 +6,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .problems import BudgetError, Problem
+from ..problems import BudgetError, Problem
 
 XLSX, XLS, ODS, CSV = "xlsx", "xls", "ods", "csv"
 

@@ -9,7 +9,7 @@ import re
 import threading
 from pathlib import Path
 
-from .problems import WARNING, BudgetError
+from ..problems import WARNING, BudgetError
 from .rawsheet import CellIssue, RawSheet
 
 #: The replacement shown where a Big5 user-defined character (造字) could not be decoded.

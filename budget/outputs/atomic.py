@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
-from .problems import BudgetError
+from ..problems import BudgetError
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .normalize import fold
+from ..normalize import fold
 
 #: Line fields and the header names offices use for them (matched after folding).
 #: Order matters inside a list: an exact match on an earlier alias wins.

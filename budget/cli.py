@@ -248,8 +248,7 @@ def _reviewed_step(reviewed: Path, inputs: list[Path], output: Optional[Path], r
     """The carry-over step for `classify --reviewed`; refuses to write the new run over the reviewed workbook."""
     import os
 
-    from .review import ReviewCarrier
-    from .pipeline import default_output
+    from .pipeline import ReviewCarrier, default_output
 
     target = output or default_output(inputs[0])
     if target.exists() and reviewed.exists() and os.path.samefile(target, reviewed):
@@ -262,7 +261,7 @@ def _reviewed_step(reviewed: Path, inputs: list[Path], output: Optional[Path], r
 
 def _check_against(last: Path, new: Optional[str], rules: Optional[Path], as_json: bool, verbose: bool) -> None:
     """`check --against LAST NEW`: new lines, changed decisions, vanished gender lines; exit 1 if any."""
-    from .review import check_against
+    from .pipeline import check_against
 
     with guarded(verbose):
         if not new:
@@ -347,7 +346,8 @@ def report(
     Exit 0 when complete, 1 when lines still await review or a 覆核 entry could not be applied,
     2 on bad input (nothing written).
     """
-    from .report import exit_code, make_report
+    from .pipeline import make_report
+    from .report import exit_code
     from .outputs.report_workbook import default_output, write_report_workbook
 
     with guarded(verbose):
@@ -411,6 +411,7 @@ def classify(
     1 when lines need review or a row could not be read, 2 on bad input (nothing written).
     """
     from .exports.columns import parse_mapping
+    from .exports.options import ReadOptions
     from .money import canonical_unit
     from .pipeline import run_classify
 
@@ -427,8 +428,8 @@ def classify(
                 fail([Problem("usage", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")])
         adjust = _reviewed_step(reviewed, inputs, output, ruleset) if reviewed is not None else None
         with _progress_bar(enabled=sys.stderr.isatty() and not verbose) as progress:
-            result = run_classify(inputs, ruleset, output=output, sheet=sheet, mapping=pairs, encoding=encoding,
-                                  unit=forced_unit, max_rows=max_rows, progress=progress, adjust=adjust)
+            options = ReadOptions(sheet=sheet, mapping=pairs, encoding=encoding, unit=forced_unit, max_rows=max_rows)
+            result = run_classify(inputs, ruleset, output=output, options=options, progress=progress, adjust=adjust)
     _print_some_problems(result.problems, verbose)
     if as_json:
         _dump(result.to_dict())

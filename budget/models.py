@@ -165,3 +165,13 @@ class Decision:
             out["amount"] = format_amount(line.amount) if line.amount is not None else None
             out["unit"] = line.unit
         return out
+
+
+#: The five official classes of the 性別預算編列情形表.
+OFFICIAL_CLASSES: dict[int, str] = {
+    1: "第1類 計畫類",
+    2: "第2類 綱領類",
+    3: "第3類 工具類",
+    4: "第4類 性平法令類",
+    5: "第5類 其他類",
+}

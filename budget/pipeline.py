@@ -1,4 +1,4 @@
-"""A classify run: read the exports, decide every line, total them, write the annotated workbook."""
+"""The pipeline: the only place that runs read → classify → carry reviews → write, and loads a year's decisions."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .outputs.layout import OFFICIAL_CLASSES
-from .models import LINE, MATCHED, REVIEW, STATUSES, Decision, LineItem
-from .money import convert, format_amount, round_half_up
-from .problems import ERROR, Problem
+from .models import REVIEW, Decision, LineItem
+from .money import format_amount
+from .problems import ERROR, WARNING, BudgetError, Problem
+from .exports.options import ReadOptions
+from .report import Report, YearInput, build_report, year_of
+from .review import Comparison, CarryOver, carry_reviews, compare_with_last
 from .rules import RuleSet
+from .engine.totals import GroupTotal, Totals, choose_unit, compute_totals  # noqa: F401  (part of the pipeline's face)
 
 #: ``progress(stage, done, total)``; stages are ``read``, ``classify``, ``write``. ``total`` may be None.
 Progress = Callable[[str, int, "int | None"], None]
@@ -34,147 +36,6 @@ def default_output(first_input: str | Path) -> Path:
     """The default output path for a run whose first input is ``first_input``."""
     path = Path(first_input)
     return path.with_name(path.stem + OUTPUT_SUFFIX)
-
-
-@dataclass
-class GroupTotal:
-    """Lines and amounts of one group (a category, an official class, a 工作計畫), in the run's unit.
-
-    ``lines``/``budget`` count every line of the group; ``gender_amount`` only matched lines;
-    ``review_amount`` is what the engine proposes for the lines waiting for review.
-    """
-
-    key: str
-    label: str
-    official_class: int | None = None
-    lines: int = 0
-    budget: Decimal = Decimal(0)
-    matched_lines: int = 0
-    gender_amount: Decimal = Decimal(0)
-    review_lines: int = 0
-    review_amount: Decimal = Decimal(0)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (amounts as decimal strings)."""
-        out = {k: (format_amount(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
-        if self.official_class is None:
-            out.pop("official_class")
-        return out
-
-
-@dataclass
-class Totals:
-    """The run's totals, all in one ``unit`` (converted exactly with :func:`budget.money.convert`)."""
-
-    unit: str
-    unit_note: str
-    rows_read: int = 0
-    lines: int = 0  # rows of kind "line"
-    counted: int = 0  # lines with an amount, i.e. counted in the budget total
-    excluded: int = 0  # subtotal/total rows (小計不計)
-    skipped: int = 0  # blank rows the reader skipped
-    unreadable: int = 0  # lines whose amount was blank or unreadable
-    status_lines: dict[str, int] = field(default_factory=dict)
-    status_amounts: dict[str, Decimal] = field(default_factory=dict)
-    budget_total: Decimal = Decimal(0)
-    gender_total: Decimal = Decimal(0)
-    review_total: Decimal = Decimal(0)
-    by_category: list[GroupTotal] = field(default_factory=list)
-    by_class: list[GroupTotal] = field(default_factory=list)
-    by_plan: list[GroupTotal] = field(default_factory=list)
-    input_total: Decimal = Decimal(0)
-    workbook_total: Decimal | None = None  # the sum of the amounts written to 明細 (set by the writer)
-
-    @property
-    def share_percent(self) -> Decimal | None:
-        """The gender total as a percentage of the budget total, 四捨五入 to 2 decimals."""
-        if not self.budget_total:
-            return None
-        return round_half_up(self.gender_total * 100 / self.budget_total, "0.01")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (amounts as decimal strings)."""
-        share = self.share_percent
-        return {
-            "unit": self.unit, "unit_note": self.unit_note, "rows_read": self.rows_read, "lines": self.lines,
-            "counted": self.counted, "excluded": self.excluded, "skipped": self.skipped,
-            "unreadable": self.unreadable,
-            "status_lines": dict(self.status_lines),
-            "status_amounts": {k: format_amount(v) for k, v in self.status_amounts.items()},
-            "budget_total": format_amount(self.budget_total), "gender_total": format_amount(self.gender_total),
-            "share_percent": format_amount(share) if share is not None else None,
-            "review_total": format_amount(self.review_total),
-            "by_category": [g.to_dict() for g in self.by_category],
-            "by_class": [g.to_dict() for g in self.by_class],
-            "by_plan": [g.to_dict() for g in self.by_plan],
-            "input_total": format_amount(self.input_total),
-            "workbook_total": format_amount(self.workbook_total) if self.workbook_total is not None else None,
-        }
-
-
-def choose_unit(lines: Sequence[LineItem], fallback: str = "元") -> tuple[str, str]:
-    """The unit of the run's totals and why: the lines' unit when they share one, else 元."""
-    units = list(dict.fromkeys(line.unit for line in lines if line.amount is not None or line.kind == LINE))
-    if not units:
-        return fallback, f"無金額，採規則檔單位 {fallback}"
-    if len(units) == 1:
-        return units[0], f"依輸入資料的單位 {units[0]}"
-    return "元", f"輸入資料的單位不一（{'、'.join(units)}），全部精確換算為元後加總"
-
-
-def compute_totals(lines: Sequence[LineItem], decisions: Sequence[Decision], rules: RuleSet, *,
-                   unit: str | None = None, sources: Sequence[Any] = ()) -> Totals:
-    """Totals of a run by status, category, official class and 工作計畫, exactly, in one unit."""
-    chosen, note = choose_unit(lines, rules.unit)
-    if unit is not None and unit != chosen:
-        chosen, note = unit, f"指定單位 {unit}"
-    totals = Totals(unit=chosen, unit_note=note)
-    totals.status_lines = {s: 0 for s in STATUSES}
-    totals.status_amounts = {s: Decimal(0) for s in STATUSES}
-    categories = {c.id: GroupTotal(c.id, c.name, c.official_class) for c in rules.categories}
-    classes = {k: GroupTotal(str(k), label, k) for k, label in OFFICIAL_CLASSES.items()}
-    plans: dict[str, GroupTotal] = {}
-    for line, decision in zip(lines, decisions, strict=True):
-        totals.status_lines[decision.status] = totals.status_lines.get(decision.status, 0) + 1
-        if line.kind != LINE:
-            totals.excluded += 1
-            continue
-        totals.lines += 1
-        amount = convert(line.amount, line.unit, chosen) if line.amount is not None else None
-        gender = convert(decision.gender_amount, line.unit, chosen) if decision.category else Decimal(0)
-        if amount is None:
-            totals.unreadable += 1
-        else:
-            totals.counted += 1
-            totals.budget_total += amount
-            totals.status_amounts[decision.status] = totals.status_amounts.get(decision.status, Decimal(0)) + amount
-        plan = plans.get(line.plan)
-        if plan is None:
-            plan = plans[line.plan] = GroupTotal(line.plan, line.plan or "（未列工作計畫）")
-        plan.lines += 1
-        plan.budget += amount or 0
-        groups = [plan]
-        category = rules.category(decision.category) if decision.category else None
-        if category is not None:
-            groups += [categories[category.id], classes[category.official_class]]
-        if decision.status == MATCHED:
-            totals.gender_total += gender
-            for g in groups:
-                g.matched_lines += 1
-                g.gender_amount += gender
-        elif decision.status == REVIEW:
-            totals.review_total += gender
-            for g in groups:
-                g.review_lines += 1
-                g.review_amount += gender
-    totals.input_total = totals.budget_total
-    totals.by_category = list(categories.values())
-    totals.by_class = list(classes.values())
-    totals.by_plan = list(plans.values()) if any(p for p in plans) else []
-    sheets = [s for src in sources for s in getattr(src, "sheets", [])]
-    totals.rows_read = sum(getattr(s, "rows_read", 0) for s in sheets) if sheets else len(lines)
-    totals.skipped = sum(getattr(s, "skipped_blank", 0) for s in sheets)
-    return totals
 
 
 @dataclass
@@ -261,12 +122,11 @@ def sha256_of(path: str | Path) -> str:
 
 
 def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | Path | None = None,
-                 sheet: str | None = None, mapping: dict[str, str] | None = None, encoding: str | None = None,
-                 unit: str | None = None, max_rows: int = 1_048_576, adjust: Adjust | None = None,  # read.SHEET_ROW_LIMIT
-                 write: bool = True, progress: Progress | None = None) -> RunResult:
+                 options: ReadOptions | None = None, adjust: Adjust | None = None, write: bool = True,
+                 progress: Progress | None = None) -> RunResult:
     """Read ``inputs``, classify every line with ``rules``, total, and write the annotated workbook.
 
-    ``mapping`` (field → header, from ``--map``) wins over the rules file's ``[columns]``. ``adjust``
+    ``options`` are the read options (:class:`~budget.exports.options.ReadOptions`). ``adjust``
     runs after classification and may replace decisions (reviews carried over…). The output
     (default :func:`default_output`) is checked before reading and written atomically; it is never
     one of the inputs. Raises :class:`~budget.problems.BudgetError` on unusable input or output.
@@ -279,8 +139,7 @@ def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | 
         check_output_path(target, inputs)
         refuse_to_overwrite_reviews(target)
     with _collector_paused():
-        return _run(inputs, rules, target, sheet=sheet, mapping=mapping, encoding=encoding, unit=unit,
-                    max_rows=max_rows, adjust=adjust, write=write, progress=progress)
+        return _run(inputs, rules, target, options=options, adjust=adjust, write=write, progress=progress)
 
 
 @contextmanager
@@ -300,26 +159,16 @@ def _collector_paused():
             gc.enable()
 
 
-def _run(inputs: list[Path], rules: RuleSet, target: Path, *, sheet: str | None, mapping: dict[str, str] | None,
-         encoding: str | None, unit: str | None, max_rows: int, adjust: Adjust | None, write: bool,
-         progress: Progress | None) -> RunResult:
-    from .exports.read import read_exports
+def _run(inputs: list[Path], rules: RuleSet, target: Path, *, options: ReadOptions | None, adjust: Adjust | None,
+         write: bool, progress: Progress | None) -> RunResult:
     from .outputs.atomic import atomic_write
 
     timings: dict[str, float] = {}
     started = datetime.now().astimezone()
 
-    t0 = time.perf_counter()
-    read = read_exports(inputs, sheet=sheet, mapping={**rules.columns, **(mapping or {})}, encoding=encoding,
-                        unit=unit, default_unit=rules.unit, max_rows=max_rows,
-                        progress=_reader_progress(progress))
-    timings["read"] = time.perf_counter() - t0
+    read, decisions = read_and_classify(inputs, rules, options, progress, timings)
     lines = list(read.lines)
     problems = list(read.problems)
-
-    t0 = time.perf_counter()
-    decisions = classify_lines(lines, rules, progress)
-    timings["classify"] = time.perf_counter() - t0
 
     if adjust is not None:
         t0 = time.perf_counter()
@@ -393,3 +242,152 @@ def _inputs_unchanged(sources: Sequence[Any]) -> list[Problem]:
             problems.append(Problem("input-changed", "輸入檔在執行期間被修改（SHA-256 不同），結果可能不一致",
                                     "an input file changed during the run", file=str(path)))
     return problems
+
+
+def read_and_classify(paths: Sequence[str | Path], rules: RuleSet, options: ReadOptions | None = None,
+                      progress: Progress | None = None, timings: dict[str, float] | None = None):
+    """Read exports with ``options`` and decide every line: ``(ReadResult, decisions)``.
+
+    ``timings`` (when given) receives the seconds spent in ``read`` and ``classify``.
+    """
+    from .exports import read_exports
+
+    timings = {} if timings is None else timings
+    t0 = time.perf_counter()
+    read = read_exports(paths, **(options or ReadOptions()).reader_arguments(rules),
+                        progress=_reader_progress(progress))
+    t1 = time.perf_counter()
+    decisions = classify_lines(read.lines, rules, progress)
+    timings.update(read=t1 - t0, classify=time.perf_counter() - t1)
+    return read, decisions
+
+
+def load_inputs(paths: Sequence[str | Path], rules: RuleSet, years: Sequence[int] = (),
+                options: ReadOptions | None = None) -> list[YearInput]:
+    """Each report input as its year's final decisions (:func:`load_year`), in order.
+
+    ``years`` given on the command line apply to the inputs in order and win over the data. Two
+    inputs of the same year, or an input whose year cannot be found, raise :class:`BudgetError`.
+    """
+    inputs = [load_year(path, rules, years[i] if i < len(years) else None, options) for i, path in enumerate(paths)]
+    seen: dict[int, str] = {}
+    problems = []
+    for item in inputs:
+        if item.year in seen:
+            problems.append(Problem("report-duplicate-year",
+                                    f"兩個輸入都是 {item.year} 年度：{seen[item.year]} 與 {item.path}",
+                                    "two inputs claim the same year", file=item.path,
+                                    hint="每個年度只給一個檔案；年度判斷錯誤時以 --year 指定（依輸入順序）"))
+        seen.setdefault(item.year, item.path)
+    if problems:
+        raise BudgetError(problems)
+    return inputs
+
+
+def load_year(path: str | Path, rules: RuleSet, year: int | None = None, options: ReadOptions | None = None, *,
+              need_year: bool = True) -> YearInput:
+    """One year's final decisions: an annotated workbook (its reviews applied) or a raw export (classified now).
+
+    The year is ``year`` when given, else the one the data states (``need_year=False`` leaves it 0
+    when the data states none).
+    """
+    from .outputs.readback import is_annotated, read_annotated
+    from .review import apply_reviews
+
+    if is_annotated(path):
+        book = read_annotated(path)
+        decisions, problems = apply_reviews(book.rows, rules)
+        found = year if year is not None else year_of(book.lines, str(path), [], need_year)
+        return YearInput(str(path), "annotated", found, book.lines, decisions, _explanations(book.rows, decisions),
+                         *_category_hints(book.rows), book.problems + problems, rows=book.rows)
+    read, decisions = read_and_classify([path], rules, options)
+    title_years = [s.year for src in read.sources for s in src.sheets if getattr(s, "year", None)]
+    found = year if year is not None else year_of(read.lines, str(path), title_years, need_year)
+    return YearInput(str(path), "export", found, list(read.lines), decisions,
+                     [d.explain() for d in decisions], problems=list(read.problems))
+
+
+def _explanations(rows, decisions: Sequence[Decision]) -> list[str]:
+    """What each line's decision rests on: the reviewer's note, or the tool's explanation."""
+    return [(d.review_note or f"覆核決定：{d.review}") if d.review else row.explanation
+            for row, d in zip(rows, decisions)]
+
+
+def _category_hints(rows) -> tuple[dict[str, int], dict[str, str]]:
+    """Category → official class and category → name, as the workbook recorded them."""
+    class_hint: dict[str, int] = {}
+    name_hint: dict[str, str] = {}
+    for row in rows:
+        category = row.decision.category
+        if category and row.official_class:
+            class_hint.setdefault(category, row.official_class)
+        if category and row.category_name:
+            name_hint.setdefault(category, row.category_name)
+    return class_hint, name_hint
+
+
+def make_report(paths: Sequence[str | Path], rules: RuleSet, *, years: Sequence[int] = (), unit: str | None = None,
+                agency: str | None = None, options: ReadOptions | None = None) -> Report:
+    """Read the inputs (annotated workbooks or raw exports) and compute the report (what `report` runs).
+
+    ``unit`` may be any spelling :func:`budget.money.canonical_unit` knows (千元, 仟元, 元…).
+    """
+    from .money import canonical_unit
+
+    if unit is not None:
+        canonical = canonical_unit(unit)
+        if canonical is None:
+            raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
+        unit = canonical
+    return build_report(load_inputs(paths, rules, years, options), rules, unit=unit, agency=agency)
+
+
+def check_against(last_path: str | Path, new_path: str | Path, rules: RuleSet,
+                  options: ReadOptions | None = None) -> Comparison:
+    """`check --against LAST NEW`: read both (NEW may be a raw export or an annotated workbook) and compare.
+
+    A raw NEW is classified with ``rules`` and last year's reviews are carried over; an annotated NEW
+    keeps its own decisions (its 覆核 applied).
+    """
+    from .outputs.readback import is_annotated, read_annotated
+
+    if not is_annotated(last_path):
+        raise BudgetError.one("against-not-annotated", "--against 需指定去年由 classify 產出的附註工作簿（含明細與資料工作表）",
+                              "--against needs last year's annotated workbook", file=str(last_path))
+    last = read_annotated(last_path)
+    new = load_year(new_path, rules, options=options, need_year=False)
+    comparison = compare_with_last(last.rows, new.lines, new.decisions, rules, carry=new.kind == "export",
+                                   last_label=str(last_path), new_label=str(new_path))
+    comparison.problems[:0] = list(last.problems) + new.problems
+    return comparison
+
+
+class ReviewCarrier:
+    """The `classify --reviewed LAST.性別預算.xlsx` step, for :func:`budget.run.run_classify`'s ``adjust``.
+
+    The reviewed workbook is read when the carrier is made (so a bad file stops the run before any
+    export is read); calling it carries the reviews over and returns ``(decisions, problems)``, the
+    first problem being the summary the 紀錄 sheet shows (how many were carried, how many not).
+    """
+
+    def __init__(self, path: str, rules: RuleSet) -> None:
+        from .outputs.readback import is_annotated, read_annotated
+        if not is_annotated(path):
+            raise BudgetError.one("reviewed-not-annotated",
+                                  "--reviewed 需指定由 classify 產出並已填寫覆核欄的附註工作簿（含明細與資料工作表）",
+                                  "--reviewed needs an annotated workbook written by classify", file=str(path))
+        self.book = read_annotated(path)
+        self.rules = rules
+        self.result: CarryOver | None = None
+
+    def __call__(self, lines: list[LineItem], decisions: list[Decision]) -> tuple[list[Decision], list[Problem]]:
+        from pathlib import Path
+
+        result = carry_reviews(lines, decisions, self.book.rows, self.rules, source=Path(self.book.path).name)
+        self.result = result
+        summary = Problem(
+            "review-carried", result.log_lines()[0],
+            f"{len(result.carried)} of {result.reviewed} reviewed decisions carried over "
+            f"({len(result.amount_changed)} with a changed amount), {len(result.unplaced)} could not be placed",
+            WARNING, file=self.book.path)
+        return result.decisions, [summary, *self.book.problems, *result.problems]

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Sequence
 
-from .outputs.layout import OFFICIAL_CLASSES
-from .models import EXCLUDED, MATCHED, REVIEW, TOTAL, Decision, LineItem
+from .models import EXCLUDED, MATCHED, OFFICIAL_CLASSES, REVIEW, TOTAL, Decision, LineItem
 from .money import UNITS, convert, format_amount, format_thousands, round_half_up
 from .normalize import fold
 from .problems import WARNING, BudgetError, Problem
@@ -82,82 +80,17 @@ class YearInput:
     class_hint: dict[str, int] = field(default_factory=dict)  # category -> class, from the workbook
     name_hint: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # an annotated workbook's rows (budget.outputs.readback)
 
 
-def load_inputs(paths: Sequence[str | Path], rules: RuleSet, years: Sequence[int] = ()) -> list[YearInput]:
-    """Read each input (annotated workbook or raw export), apply reviews, and fix its year.
-
-    ``years`` given on the command line apply to the inputs in order and win over the data. Two
-    inputs of the same year, or an input whose year cannot be found, raise :class:`BudgetError`.
-    """
-    inputs: list[YearInput] = []
-    for i, path in enumerate(paths):
-        forced = years[i] if i < len(years) else None
-        inputs.append(load_input(path, rules, forced))
-    seen: dict[int, str] = {}
-    problems = []
-    for item in inputs:
-        if item.year in seen:
-            problems.append(Problem("report-duplicate-year",
-                                    f"兩個輸入都是 {item.year} 年度：{seen[item.year]} 與 {item.path}",
-                                    "two inputs claim the same year", file=item.path,
-                                    hint="每個年度只給一個檔案；年度判斷錯誤時以 --year 指定（依輸入順序）"))
-        seen.setdefault(item.year, item.path)
-    if problems:
-        raise BudgetError(problems)
-    return inputs
-
-
-def load_input(path: str | Path, rules: RuleSet, year: int | None = None) -> YearInput:
-    """One report input: an annotated workbook (reviews applied) or a raw export (classified now)."""
-    from .outputs.readback import is_annotated
-
-    if is_annotated(path):
-        return _load_annotated(path, rules, year)
-    return _load_export(path, rules, year)
-
-
-def _load_annotated(path: str | Path, rules: RuleSet, year: int | None) -> YearInput:
-    from .outputs.readback import read_annotated
-    from .review import apply_reviews
-
-    book = read_annotated(path)
-    decisions, problems = apply_reviews(book.rows, rules)
-    explanations = []
-    class_hint: dict[str, int] = {}
-    name_hint: dict[str, str] = {}
-    for row, decision in zip(book.rows, decisions):
-        if decision.review:
-            explanations.append(decision.review_note or f"覆核決定：{decision.review}")
-        else:
-            explanations.append(row.explanation)
-        if row.decision.category and row.official_class:
-            class_hint.setdefault(row.decision.category, row.official_class)
-        if row.decision.category and row.category_name:
-            name_hint.setdefault(row.decision.category, row.category_name)
-    found = year if year is not None else _year_of(book.lines, str(path), [])
-    return YearInput(str(path), "annotated", found, book.lines, decisions, explanations, class_hint, name_hint,
-                     book.problems + problems)
-
-
-def _load_export(path: str | Path, rules: RuleSet, year: int | None) -> YearInput:
-    from .engine.classifier import Classifier
-    from .exports.read import read_exports
-
-    result = read_exports([path], mapping=dict(rules.columns) or None, default_unit=rules.unit)
-    classifier = Classifier(rules)
-    decisions = [classifier.classify(line) for line in result.lines]
-    title_years = [s.year for src in result.sources for s in src.sheets if getattr(s, "year", None)]
-    found = year if year is not None else _year_of(result.lines, str(path), title_years)
-    return YearInput(str(path), "export", found, list(result.lines), decisions,
-                     [d.explain() for d in decisions], problems=list(result.problems))
-
-
-def _year_of(lines: Sequence[LineItem], label: str, title_years: Sequence[int]) -> int:
+def year_of(lines: Sequence[LineItem], label: str, title_years: Sequence[int], need_year: bool = True) -> int:
+    """The one year ``lines`` (and their sheets' titles) state; 0 when none and ``need_year`` is false."""
     found = sorted({line.year for line in lines if line.year is not None} | set(title_years))
     if len(found) == 1:
         return found[0]
     if not found:
+        if not need_year:
+            return 0
         raise BudgetError.one("report-no-year", "找不到年度（年度欄或標題列），無法編入報告",
                               "no year found in the data", file=label, hint="請以 --year 指定民國年度，例如 --year 116")
     raise BudgetError.one("report-several-years", f"同一個輸入含多個年度：{'、'.join(map(str, found))}",
@@ -578,22 +511,6 @@ def _notes(report: Report) -> list[Note]:
             year = next((y.year for y in report.years if y.source == p.file), None)
             notes.append(Note(year, "待覆核", f"覆核未採用：{p.location}：{p.message}"))
     return notes
-
-
-def make_report(paths: Sequence[str | Path], rules: RuleSet, *, years: Sequence[int] = (), unit: str | None = None,
-                agency: str | None = None) -> Report:
-    """Read the inputs (annotated workbooks or raw exports) and compute the report (what `report` runs).
-
-    ``unit`` may be any spelling :func:`budget.money.canonical_unit` knows (千元, 仟元, 元…).
-    """
-    from .money import canonical_unit
-
-    if unit is not None:
-        canonical = canonical_unit(unit)
-        if canonical is None:
-            raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
-        unit = canonical
-    return build_report(load_inputs(paths, rules, years), rules, unit=unit, agency=agency)
 
 
 def exit_code(report: Report) -> int:

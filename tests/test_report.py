@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from budget.cli import app
 from budget.models import EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision
 from budget.problems import BudgetError
-from budget.report import load_inputs, make_report
+from budget.pipeline import load_inputs, make_report
 from budget.outputs.report_workbook import COMPARE_SHEET, STATS_SHEET, TABLE_SHEET, write_report_workbook
 from budget.rules import parse_rules
 from test_review import RULES_TOML, line, write_annotated

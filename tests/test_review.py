@@ -347,7 +347,7 @@ def test_carried_reviews_reach_the_new_workbook_its_log_and_the_year_after(tmp_p
     import openpyxl
 
     from budget.engine.classifier import Classifier
-    from budget.review import ReviewCarrier
+    from budget.pipeline import ReviewCarrier
     from budget.pipeline import RunResult, compute_totals
     from budget.outputs.annotated import write_annotated_workbook
 
@@ -382,7 +382,7 @@ def test_carried_reviews_reach_the_new_workbook_its_log_and_the_year_after(tmp_p
 
 def test_reviewed_must_be_an_annotated_workbook(tmp_path, rules):
     from budget.problems import BudgetError
-    from budget.review import ReviewCarrier
+    from budget.pipeline import ReviewCarrier
 
     (tmp_path / "a.csv").write_text("說明,金額\nx,1\n", encoding="utf-8")
     with pytest.raises(BudgetError) as err:

@@ -48,10 +48,4 @@ DATA_COLUMNS: tuple[str, ...] = (
 #: on every run.
 DATA_HEADER: tuple[str, ...] = ("plan", "line")
 
-OFFICIAL_CLASSES: dict[int, str] = {
-    1: "第1類 計畫類",
-    2: "第2類 綱領類",
-    3: "第3類 工具類",
-    4: "第4類 性平法令類",
-    5: "第5類 其他類",
-}
+from ..models import OFFICIAL_CLASSES  # noqa: E402,F401  (the domain's five classes; sheets show them)

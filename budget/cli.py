@@ -502,3 +502,38 @@ def _print_classify(result) -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+# --- serve (issue 12) --------------------------------------------------------------------------
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="監聽位址；預設只限本機。其他位址必須加 --password。 Address to listen on."),
+    port: int = typer.Option(8765, "--port", help="連接埠。 Port."),
+    data: Optional[Path] = typer.Option(None, "--data", help="工作區資料夾（資料庫與上傳檔）；預設為使用者資料夾。 Data folder."),
+    rules: Optional[Path] = RulesOption,
+    password: Optional[str] = typer.Option(None, "--password", envvar="GENDER_BUDGET_PASSWORD",
+                                           help="登入密碼（--host 非本機時必填；亦可用環境變數 GENDER_BUDGET_PASSWORD）。 Password."),
+    max_upload_mb: int = typer.Option(100, "--max-upload-mb", min=1, help="單次上傳大小上限（MB）。 Upload limit in MB."),
+    open_browser: bool = typer.Option(True, "--open/--no-open", help="啟動後開啟瀏覽器（有桌面時）。 Open a browser."),
+    verbose: bool = VerboseOption,
+) -> None:
+    """啟動本機網頁：上傳、分類、覆核、下載，不需使用終端機。 Start the local web application."""
+    from .web import WebSettings, create_app, default_data_dir
+
+    with guarded(verbose):
+        settings = WebSettings(data=data or default_data_dir(), host=host, port=port, password=password or None,
+                               rules=rules, max_upload_bytes=max_upload_mb << 20)
+        web_app = create_app(settings)
+    import os
+
+    import uvicorn
+
+    typer.echo(f"性別預算工具網頁：{settings.address}  （資料夾 {settings.data}；按 Ctrl+C 結束）")
+    if password:
+        typer.echo(f"已設定密碼：{host} 上的同仁需輸入密碼才能使用。 Password required.")
+    if open_browser and (sys.platform in ("win32", "darwin") or os.environ.get("DISPLAY")):
+        import threading
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, args=(settings.address,)).start()
+    uvicorn.run(web_app, host=host, port=port, log_level="info" if verbose else "warning")

@@ -74,6 +74,7 @@ CATALOGUE: dict[str, Entry] = {
     "no-data": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "no-data-sheet": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "number-as-text": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "ods-unavailable": Entry(ERROR, "無法產出 .ods 附註工作簿", "OpenDocument output is unavailable here", "請下載 .xlsx，或安裝 LibreOffice"),
     "output-bad-suffix": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "output-folder-missing": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "output-folder-not-writable": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -88,13 +89,16 @@ CATALOGUE: dict[str, Entry] = {
     "reader-unavailable": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "report-duplicate-year": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "report-no-year": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "report-not-annotated": Entry(ERROR, "上傳的檔案不是本工具產出的附註工作簿", "not an annotated workbook", "請上傳由 classify 或網頁下載的附註工作簿"),
     "report-several-years": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "report-unknown-category": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-amount-negative": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-amount-too-large": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-carried": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "review-invalid": Entry(ERROR, "網頁覆核無法套用（類別、計入數或比例不正確）", "a browser review cannot be applied", "類別選「不列入」或規則中的類別；計入數與比例擇一"),
     "review-malformed": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-no-amount": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "review-not-applied": Entry(WARNING, "先前儲存的網頁覆核已不適用，未寫入工作簿", "a saved browser review no longer applies"),
     "review-not-placed": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-on-total-row": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-share-out-of-range": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -105,6 +109,7 @@ CATALOGUE: dict[str, Entry] = {
     "rules-not-found": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "rules-syntax": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "rules-too-large": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "serve-needs-password": Entry(ERROR, "serve 的 --host 不是本機時必須設定 --password", "a non-local --host needs --password", "只在本機使用時省略 --host"),
     "sheet-empty": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "sheet-hidden": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "sheet-ignored": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -118,5 +123,9 @@ CATALOGUE: dict[str, Entry] = {
     "total-mismatch": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "unit-conflict": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "unit-unknown": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "upload-bad-type": Entry(ERROR, "不接受此類上傳檔案", "this kind of file is not accepted here", "預算明細：.xlsx .xls .ods .csv；規則檔：.toml"),
     "usage": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "web-no-file": Entry(ERROR, "表單未選擇檔案", "no file was chosen"),
+    "web-request-refused": Entry(ERROR, "網頁請求被拒絕（找不到、跨站、過大或尚未完成）", "the request was refused"),
+    "web-run-missing": Entry(ERROR, "找不到此次分類的上傳檔或規則檔，或分類尚未完成", "the run's files are missing or it has not finished"),
 }

@@ -82,7 +82,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
     detail = getattr(exc, "detail", "") or "發生錯誤"
     titles = {403: "已拒絕", 404: "找不到", 409: "尚未完成", 413: "檔案太大"}
-    return problems_response(request, [Problem(f"http-{status}", str(detail), "")], title=titles.get(status, "錯誤"),
+    return problems_response(request, [Problem("web-request-refused", str(detail), "")], title=titles.get(status, "錯誤"),
                              status=status)
 
 

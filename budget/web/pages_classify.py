@@ -18,7 +18,7 @@ async def home(request: Request) -> Response:
     if not spaces:
         store(request).create_workspace("預設工作區")
         spaces = store(request).workspaces()
-    return render(request, "home.html", workspaces=spaces)
+    return render(request, "home.html", workspaces=spaces, tab="home")
 
 
 async def create_workspace(request: Request) -> Response:

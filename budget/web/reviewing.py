@@ -9,9 +9,11 @@ grammar (``parse_override``/``decide``): a browser review becomes a 覆核 text 
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -146,13 +148,26 @@ def write_workbook(path: Path, run: Any, reviews: Mapping[int, ReviewEntry]) -> 
         write_annotated_workbook(path, run, reviews=dict(reviews))
         return []
     reviewed, problems = _reviewed_run(run, reviews)
-    if path.suffix.lower() == ".ods":
-        _write_ods(path, reviewed)
-    else:
-        from ..outputs.annotated import write_annotated_workbook
+    with _collector_paused():
+        if path.suffix.lower() == ".ods":
+            _write_ods(path, reviewed)
+        else:
+            from ..outputs.annotated import write_annotated_workbook
 
-        write_annotated_workbook(path, reviewed)
+            write_annotated_workbook(path, reviewed)
     return problems
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while a big workbook is written (as the pipeline does)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _reviewed_run(run: Any, reviews: Mapping[int, ReviewEntry]) -> tuple[Any, list[Problem]]:

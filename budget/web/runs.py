@@ -151,6 +151,7 @@ class Runner:
         if run is None:
             return
         self.store.set_state(rid, "running", "read")
+        self.progress[rid] = ("read", 0, None)
 
         def progress(stage: str, done: int, total: int | None) -> None:
             self.progress[rid] = (stage, done, total)

@@ -51,7 +51,8 @@
         .then(function (s) {
           if (s.status !== "queued" && s.status !== "running") { location.href = progress.dataset.done; return; }
           $("#stage").textContent = s.stage_label;
-          $("#count").textContent = s.total ? s.done + " / " + s.total : (s.done ? s.done + " 列" : "");
+          var n = function (x) { return Number(x).toLocaleString("zh-TW"); };
+          $("#count").textContent = s.total ? n(s.done) + " / " + n(s.total) + " 列" : (s.done ? n(s.done) + " 列" : "");
           var bar = $("#bar");
           if (s.total) { bar.max = s.total; bar.value = s.done; } else { bar.removeAttribute("value"); }
           setTimeout(poll, 500);
@@ -116,7 +117,6 @@
         if (res.body.notice) notice(res.body.notice, "warn");
         showLine(form.dataset.idx, res.body.line);
         showFigures(res.body.figures);
-        seen = Math.max(seen, res.body.version);
       })
       .catch(function () { state.textContent = "未儲存：無法連線到伺服器"; state.className = "state error"; });
   }

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import re
 from decimal import Decimal
-from markupsafe import escape
+from pathlib import Path
 
 import openpyxl
 import pytest
+from markupsafe import escape
 
 from budget.engine.totals import compute_totals
 from budget.pipeline import run_classify
@@ -375,7 +376,7 @@ def test_an_interrupted_run_can_be_run_again(tmp_path):
     store = Store(tmp_path / "data")
     ws = store.create_workspace("w")
     upload = store.save_bytes(ws, "export", "116.csv", csv_bytes())
-    rules = store.save_bytes(ws, "rules", "default.toml", load_rules().path and open(load_rules().path, "rb").read())
+    rules = store.save_bytes(ws, "rules", "default.toml", Path(load_rules().path).read_bytes())
     rid = store.create_run(ws, [upload.id], rules.id, {})
     store.set_state(rid, "running", "read")
     with make_client(tmp_path / "data") as client:
@@ -423,7 +424,7 @@ def test_rules_page_and_testing_an_uploaded_rules_file(client):
                          files=[("file", ("我的規則.toml", broken.encode()))])
     assert answer.status_code == 400 and "我的規則.toml" in answer.text
     assert "我的規則.toml:4" in answer.text and "我的規則.toml:6" in answer.text  # every error with its line
-    good = open(load_rules().path, "rb").read()
+    good = Path(load_rules().path).read_bytes()
     tested = client.post("/rules/test", data={"csrf": token(client)}, files=[("file", ("default.toml", good))])
     assert tested.status_code == 200 and "通過" in tested.text and "0 失敗" in tested.text
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from pathlib import Path
 from typing import Any
-
-import warnings
 
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx works the same for these tests
     warnings.simplefilter("ignore")

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..models import REVIEW, TOTAL, Decision, LineItem
 from ..money import AmountError, convert, format_amount, parse_amount
@@ -141,20 +141,26 @@ def _override(entry: ReviewEntry, line: LineItem, decision: Decision, rules: Rul
 def write_workbook(path: Path, run: Any, reviews: Mapping[int, ReviewEntry]) -> list[Problem]:
     """Write ``run``'s annotated workbook to ``path`` (.xlsx or .ods by suffix) with ``reviews`` (line index →
     entry) in its review columns; returns problems of reviews that no longer apply (they are left out)."""
+    from ..outputs.annotated import write_annotated_workbook
+
     path = Path(path)
+    problems: list[Problem] = []
     if NEW_API:  # pragma: no cover
-        from ..outputs.annotated import write_annotated_workbook
+        def write(target: Path) -> None:
+            write_annotated_workbook(target, run, reviews=dict(reviews))
+    else:
+        reviewed, problems = _reviewed_run(run, reviews)
 
-        write_annotated_workbook(path, run, reviews=dict(reviews))
-        return []
-    reviewed, problems = _reviewed_run(run, reviews)
+        def write(target: Path) -> None:
+            write_annotated_workbook(target, reviewed)
     with _collector_paused():
-        if path.suffix.lower() == ".ods":
-            _write_ods(path, reviewed)
+        if path.suffix.lower() != ".ods":
+            write(path)
         else:
-            from ..outputs.annotated import write_annotated_workbook
-
-            write_annotated_workbook(path, reviewed)
+            try:
+                write(path)
+            except NotImplementedError:  # the writer has no OpenDocument backend yet
+                _write_ods(path, write)
     return problems
 
 
@@ -187,17 +193,15 @@ def _reviewed_run(run: Any, reviews: Mapping[int, ReviewEntry]) -> tuple[Any, li
     return replace(run, decisions=decisions, totals=totals, problems=list(run.problems) + problems), problems
 
 
-def _write_ods(path: Path, run: Any) -> None:
-    """OpenDocument through LibreOffice until the writer offers it itself."""
-    from ..outputs.annotated import write_annotated_workbook
-
+def _write_ods(path: Path, write: Callable[[Path], None]) -> None:
+    """OpenDocument through LibreOffice (the .xlsx converted) until the writer offers it itself."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise BudgetError.one("ods-unavailable", "此電腦未安裝 LibreOffice，暫時無法產出 .ods；請下載 .xlsx",
                               "OpenDocument output needs LibreOffice here")
     with tempfile.TemporaryDirectory() as folder:
         xlsx = Path(folder) / (path.stem + ".xlsx")
-        write_annotated_workbook(xlsx, run)
+        write(xlsx)
         done = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{folder}/profile",
                                "--convert-to", "ods", "--outdir", folder, str(xlsx)],
                               capture_output=True, timeout=600, check=False)
@@ -216,9 +220,10 @@ def workbook_reviews(path: Path, rules: RuleSet) -> tuple[Any, dict[int, ReviewE
     problems = list(book.problems)
     for i, row in enumerate(book.rows):
         if NEW_API:  # pragma: no cover
-            entry = getattr(row, "entry", None) or getattr(row, "review", None)
-            if isinstance(entry, ReviewEntry) and not is_cleared(entry):
-                entries[i] = entry
+            if getattr(row, "entry_problem", None) is not None:
+                problems.append(row.entry_problem)
+            elif not is_cleared(row.review_entry):
+                entries[i] = row.review_entry
             continue
         if not str(row.review or "").strip():
             continue

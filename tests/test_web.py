@@ -446,7 +446,12 @@ def test_classify_with_an_uploaded_rules_file_and_a_broken_one(client, tmp_path)
 
 
 @pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="LibreOffice is not installed")
-def test_the_workbook_downloads_as_ods(client, run_url):
+def test_the_workbook_downloads_as_ods_with_the_reviews(client, run_url):
+    import zipfile
+
+    review(client, run_url, _line_index(client, run_url, "網站改版"), category="不列入", note="依簽呈不列入")
     answer = client.get(run_url + "/annotated.ods")
     assert answer.status_code == 200 and answer.content[:2] == b"PK"
-    assert b"application/vnd.oasis.opendocument.spreadsheet" in answer.content[:200]
+    book = zipfile.ZipFile(io.BytesIO(answer.content))
+    assert book.read("mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
+    assert "依簽呈不列入" in book.read("content.xml").decode()

@@ -250,6 +250,12 @@ def test_cross_site_form_posts_are_refused(client, run_url):
     assert [w["name"] for w in client.app.state.store.workspaces()].count("x") == 0 and ws
 
 
+def test_without_a_password_only_local_addresses_are_served(client):
+    assert client.get("/", headers={"host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"host": "localhost:8765"}).status_code == 200
+    assert client.get("/", headers={"host": "[::1]:8765"}).status_code == 200
+
+
 def test_a_non_local_host_needs_a_password(tmp_path):
     from typer.testing import CliRunner
 

@@ -53,6 +53,18 @@ def _cookies(headers: dict[str, str]) -> dict[str, str]:
     return {k: m.value for k, m in jar.items()}
 
 
+def _local_host_header(host: str) -> bool:
+    """True when a Host header names this computer (127.0.0.1, localhost, [::1], with any port)."""
+    from .settings import is_local_host
+
+    name = host.strip()
+    if name.startswith("["):
+        name = name[1:].partition("]")[0]
+    elif name.count(":") == 1:
+        name = name.partition(":")[0]
+    return bool(name) and is_local_host(name)
+
+
 def _same_origin(value: str, scope: Scope, headers: dict[str, str]) -> bool:
     """True when ``value`` (an Origin or Referer) is this server as the browser addressed it."""
     parts = urlsplit(value)
@@ -97,6 +109,11 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
+        if not self.password and not _local_host_header(headers.get("host", "")):
+            # without a password only this computer may use the pages: a page elsewhere whose name
+            # resolves to 127.0.0.1 (DNS rebinding) must not read or change the workspaces
+            await _page(send, 400, "不接受的網址", "請以 http://127.0.0.1 或 http://localhost 開啟本工具。")
+            return
         cookies = _cookies(headers)
         method = scope["method"]
         path = scope.get("path", "/")

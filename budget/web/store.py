@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import shutil
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,6 +98,8 @@ class Store:
         self.scratch = self.folder / "scratch"
         for path in (self.folder, self.uploads, self.scratch):
             path.mkdir(parents=True, exist_ok=True)
+        for leftover in self.scratch.iterdir():  # downloads of a server that was stopped while writing them
+            shutil.rmtree(leftover, ignore_errors=True)
         self.path = self.folder / "gender-budget.sqlite3"
         with self.db() as con:
             con.execute("PRAGMA journal_mode=WAL")

@@ -51,7 +51,7 @@ def _unit(unit: str | None, rules: RuleSet, where: dict[str, Any]) -> str:
         return rules.unit
     canonical = canonical_unit(unit)
     if canonical is None:
-        raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit", **where)
+        raise BudgetError.one("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit", **where)
     return canonical
 
 

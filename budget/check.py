@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .engine.classifier import Classifier
-from .exports.options import ReadOptions
 from .models import Decision, LineItem
 from .money import AmountError, canonical_unit, format_amount, format_thousands, parse_amount
 from .normalize import split_account
 from .problems import BudgetError, Problem
 from .rules import Category, Example, RuleSet
+
+if TYPE_CHECKING:  # the reader is imported only when a file is read (`check "…"` starts faster)
+    from .exports.options import ReadOptions
 
 
 @dataclass
@@ -85,6 +87,7 @@ def lines_from_exports(paths: Sequence[str | Path], rules: RuleSet,
     and an amount column (說明、金額… or ``--map``). Raises :class:`BudgetError` when a file cannot be used.
     """
     from .exports import read_exports
+    from .exports.options import ReadOptions
 
     read = read_exports(paths, **(options or ReadOptions()).reader_arguments(rules))
     return list(read.lines), list(read.problems)

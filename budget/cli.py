@@ -11,19 +11,22 @@ import json
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 
 from . import __version__
-from .exports.options import ReadOptions
 from .limits import SHEET_ROWS
 from .problems import BudgetError, Problem
 from .terminal import parser_error, parser_word, terminal_text
 
+if TYPE_CHECKING:  # importing the reader costs start-up time that `check` does not need
+    from .exports.options import ReadOptions
+
 
 def _speak_zh_tw() -> None:
-    """Make the parser's own words zh-TW (with English): usage errors, help headings, the usage prefix.
+    """Make the parser's own words zh-TW (with English): usage errors, help headings, the usage prefix;
+    and show an argument's metavar (檔案…) without the Python type typer adds after it.
 
     typer carries its own copy of click whose messages are English text; its usage error's ``show``,
     the help formatter's usage prefix, the help option's text and typer's headings are pointed at
@@ -58,7 +61,17 @@ def _speak_zh_tw() -> None:
             option.help = parser_word(option.help or "")
         return option
 
+    def display_type(self: Any, ctx: Any) -> Optional[str]:  # an argument with a metavar: no "<list[Path]>" after it
+        return None if self.metavar else original_display_type(self, ctx)
+
+    def usage_name(self: Any) -> str:  # the metavar as written (檔案…), not "{檔案…}..."
+        return self.metavar or original_usage_name(self)
+
     try:
+        original_display_type = typer_core.TyperArgument.display_type_rich
+        original_usage_name = typer_core.TyperArgument._usage_display_name
+        typer_core.TyperArgument.display_type_rich = display_type
+        typer_core.TyperArgument._usage_display_name = usage_name
         original_write_usage = formatting.HelpFormatter.write_usage
         original_help_option = click_core.Command.get_help_option
         exceptions.UsageError.show = show_error
@@ -109,6 +122,7 @@ def read_options(sheet: Optional[str], mapping: Optional[list[str]], encoding: O
                  unit: Optional[str], max_rows: int) -> ReadOptions:
     """The read options given on the command line; raises :class:`BudgetError` for a bad --map or --unit."""
     from .exports.columns import parse_mapping
+    from .exports.options import ReadOptions
     from .money import canonical_unit
 
     try:
@@ -256,13 +270,13 @@ def check(
 
     problems: list[Problem] = []
     with guarded(verbose):
-        options = read_options(sheet, mapping, encoding, unit, max_rows)
         if against is not None:
-            _check_against(against, text, rules, options, as_json)
+            _check_against(against, text, rules, read_options(sheet, mapping, encoding, unit, max_rows), as_json)
         ruleset = _load_rules(rules)
         if file is not None:
             if text is not None:
                 raise BudgetError.one("usage", "請擇一：說明文字或 --file", "give a text or --file, not both")
+            options = read_options(sheet, mapping, encoding, unit, max_rows)
             with _spooled(file) as path:
                 lines, problems = lines_from_exports([path], ruleset, options)
         elif text is not None:

@@ -124,8 +124,3 @@ CATALOGUE: dict[str, Entry] = {
     "unit-unknown": Entry(ERROR, '不認得的金額單位「{unit}」', 'unknown unit {unit!r}', '可用：元、千元、萬元'),
     "usage": Entry(ERROR, '指令用法錯誤', 'bad usage', 'gender-budget COMMAND --help'),
 }
-
-
-def entry(code: str) -> Entry:
-    """The catalogue entry of ``code`` (a ``KeyError`` names a code nobody catalogued)."""
-    return CATALOGUE[code]

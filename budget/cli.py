@@ -586,6 +586,7 @@ def classify(
     from .pipeline import run_classify
 
     with guarded(verbose):
+        _refuse_folders(inputs)
         options = read_options(sheet, mapping, encoding, unit, max_rows)
         ruleset = _load_rules(rules)
         adjust = _reviewed_step(reviewed, inputs, output, ruleset) if reviewed is not None else None
@@ -599,6 +600,14 @@ def classify(
     if timings:
         typer.echo("耗時 timings: " + "，".join(f"{k} {v:.2f}s" for k, v in result.timings.items()), err=True)
     raise typer.Exit(result.exit_code)
+
+
+def _refuse_folders(inputs: list[Path]) -> None:
+    """A folder given as an input (`classify .`) is a usage mistake, said before an output name is made from it."""
+    folders = [path for path in inputs if path.is_dir()]
+    if folders:
+        raise BudgetError([Problem("file-is-directory", "這是資料夾，不是檔案；請指定資料夾內的預算匯出檔。",
+                                   "this is a directory, not a file", file=str(path)) for path in folders])
 
 
 def _print_some_problems(problems: list[Problem], verbose: bool, limit: int = 20) -> None:

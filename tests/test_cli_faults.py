@@ -176,3 +176,11 @@ def test_an_unknown_unit_is_one_code_everywhere(export: Path, tmp_path: Path) ->
         assert result.exit_code == 2, args
         assert "公斤" in result.output and "元、千元、萬元" in result.output, (args, result.output)
     assert "unit-unknown" in CATALOGUE and not (tmp_path / "o.xlsx").exists()
+
+
+def test_a_folder_as_input_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("classify", ".")
+    assert result.exit_code == 2
+    assert "這是資料夾" in result.output and "內部錯誤" not in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -263,6 +263,8 @@ def check(
 ) -> None:
     """檢查新的預算項目是否屬於性別預算，並說明理由。 Does a new line item count, and why?
 
+    結束碼：全部「符合」或「不符合」為 0； 有「待覆核」（或 --file 有讀不懂的列）為 1； 用法或輸入錯誤為 2。
+
     Exit 0 when every line is matched or unmatched, 1 when any needs review (or a row of --file
     could not be read), 2 on bad usage.
     """
@@ -511,12 +513,18 @@ def report(
 ) -> None:
     """產出年度性別預算報告：編列情形表、年度比較、統計。 The annual gender budget report.
 
-    Reviewed decisions (覆核) in annotated workbooks win over the rules; raw exports are classified
-    on the fly (read with --sheet, --map, --encoding, --input-unit, --max-rows). The table's columns
-    come from the rules file, e.g.
+    附註工作簿中的覆核決定優先於規則； 預算匯出檔則當場分類（讀取選項 --sheet、--map、--encoding、
+    --input-unit、--max-rows）。 報表欄位由規則檔指定。
+
+    Reviewed decisions (覆核) win over the rules; raw exports are classified on the fly. The table's
+    columns come from the rules file, e.g.
     [report] unit = "千元", agency = "…", columns = [{key = "class"}, {key = "amount", title = "性別預算數（{unit}）"}];
     keys: class, category, category_name, plan, branch, plan_branch, accounts, amount, plan_budget,
     plan_share, estimate, goal, basis, evidence, descriptions, lines, review_note.
+
+
+    結束碼：完成為 0； 仍有待覆核的列或無法套用的覆核為 1； 輸入錯誤為 2（不寫出任何檔案）。
+
     Exit 0 when complete, 1 when lines still await review or a 覆核 entry could not be applied,
     2 on bad input (nothing written).
     """
@@ -579,6 +587,9 @@ def classify(
     verbose: bool = VerboseOption,
 ) -> None:
     """分類預算明細並產出附註工作簿（摘要、明細、待覆核、規則、紀錄）。 Classify exports into an annotated workbook.
+
+    輸出檔完整寫好才取代舊檔，且絕不覆寫輸入檔。 結束碼：沒有待覆核為 0； 有待覆核或讀不懂的列為 1；
+    輸入錯誤為 2（不寫出任何檔案）。
 
     The output is written atomically and never over an input. Exit 0 when nothing needs review,
     1 when lines need review or a row could not be read, 2 on bad input (nothing written).

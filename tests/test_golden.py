@@ -32,7 +32,7 @@ UPDATE = os.environ.get("GOLDEN_UPDATE") == "1"
 _VOLATILE = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2})?"), "<時間>"),
     (re.compile(r"\d+(\.\d+)?\s*(s|秒)\b"), "<秒>"),
-    (re.compile(r"/[^\s'\"]*/(?=[^/\s]+\.(xlsx|ods|csv|xls)\b)"), "<資料夾>/"),
+    (re.compile(r"/[^\s'\"]*/(?=[^/\s]+\.(xlsx|ods|csv|xls|toml)\b)"), "<資料夾>/"),
     (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
     (re.compile(r"\b\d+\.\d+\.\d+(\.dev\d+)?\b"), "<版本>"),
 ]

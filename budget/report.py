@@ -360,7 +360,7 @@ def build_report(inputs: Sequence[YearInput], rules: RuleSet, *, unit: str | Non
         raise BudgetError.one("usage", "請至少給一個輸入檔", "give at least one input")
     unit = unit or rules.report.unit
     if unit not in UNITS:
-        raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
+        raise BudgetError.one("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
     categories = {c.id: (c.name, c.official_class, c.goal, c.basis) for c in rules.categories}
     problems: list[Problem] = []
     for inp in inputs:

@@ -30,11 +30,23 @@ def book_format(path: str | Path) -> str:
     return "ods" if Path(path).suffix.lower() == ".ods" else "xlsx"
 
 
-def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool = False) -> Any:
-    """A workbook object with the xlsxwriter API subset above, writing ``path`` in ``fmt`` (default: by suffix)."""
+def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool = False,
+              tmpdir: str | Path | None = None) -> Any:
+    """A workbook object with the xlsxwriter API subset above, writing ``path`` in ``fmt`` (default: by suffix).
+
+    ``tmpdir`` holds the writer's scratch parts; by default, when ``path`` is a temp file of
+    :func:`budget.outputs.atomic.atomic_write`, its parts folder beside it (which a later run
+    removes if this one is killed), never the system temp folder.
+    """
     fmt = fmt or book_format(path)
     if fmt == "ods":
         raise NotImplementedError("OpenDocument output is not built yet")
     import xlsxwriter
 
-    return xlsxwriter.Workbook(str(path), {**XLSX_OPTIONS, "constant_memory": constant_memory})
+    from .atomic import parts_folder_for
+
+    tmpdir = tmpdir if tmpdir is not None else parts_folder_for(path)
+    options = {**XLSX_OPTIONS, "constant_memory": constant_memory}
+    if tmpdir is not None:
+        options["tmpdir"] = str(tmpdir)
+    return xlsxwriter.Workbook(str(path), options)

@@ -79,8 +79,10 @@ class _Book:
     def __init__(self, path: str) -> None:
         import xlsxwriter
 
+        from .atomic import parts_folder_for
+
         self.wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
-                                             "strings_to_numbers": False})
+                                             "strings_to_numbers": False, "tmpdir": parts_folder_for(path)})
         base = {"font_name": "Microsoft JhengHei", "font_size": 11, "valign": "top"}
         spec: dict[str, dict[str, Any]] = {
             "text": {"text_wrap": True},

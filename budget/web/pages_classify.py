@@ -56,7 +56,7 @@ async def start_run(request: Request) -> Response:
     if unit:
         canonical = canonical_unit(unit)
         if canonical is None:
-            return problems_response(request, [Problem("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）",
+            return problems_response(request, [Problem("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）",
                                                        "unknown unit")], back=back)
         options["unit"] = canonical
     for key in ("sheet", "encoding"):

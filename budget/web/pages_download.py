@@ -112,7 +112,7 @@ async def report(request: Request) -> Response:
     run = done_run_or_404(request)
     unit = request.query_params.get("unit") or None
     if unit is not None and canonical_unit(unit) is None:
-        return problems_response(request, [Problem("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）",
+        return problems_response(request, [Problem("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）",
                                                    "unknown unit")])
     compare = []
     for uid in request.query_params.getlist("compare"):

@@ -404,6 +404,15 @@ def test_unknown_workspaces_runs_and_lines_are_not_found(client, run_url):
     assert client.get(f"/w/{ws2}/runs/{run}").status_code == 404  # a run is only reached through its workspace
 
 
+def test_check_a_batch_from_a_workbook(client, tmp_path):
+    import exportfixtures as fx
+
+    book = fx.simple_xlsx(tmp_path, "新增項目.xlsx")
+    answer = client.post("/check/batch", data={"csrf": token(client)},
+                         files=[("file", ("新增項目.xlsx", book.read_bytes()))])
+    assert answer.status_code == 200 and "新增項目.xlsx（3 列）" in answer.text and "出席費" in answer.text
+
+
 def test_check_one_item_and_a_batch_with_download(client):
     one = client.post("/check", data={"csrf": token(client), "text": "性別平等專案小組會議外聘委員出席費",
                                       "account": "2036 按日按件計資酬金", "amount": "22500", "unit": "元"})
@@ -419,7 +428,8 @@ def test_check_one_item_and_a_batch_with_download(client):
     assert rows[0][0] == "列" and [r[5] for r in rows[1:]] == ["符合", "不符合"]
     no_header = client.post("/check/batch", data={"csrf": token(client)},
                             files=[("file", ("x.csv", "甲,乙\n1,2\n".encode()))])
-    assert no_header.status_code == 400 and "表頭沒有說明欄" in no_header.text and "x.csv" in no_header.text
+    assert no_header.status_code == 400 and "表頭" in no_header.text and "x.csv" in no_header.text
+    assert not re.search(r"[0-9a-f]{24}\.csv", no_header.text)  # the clerk's file name, never the stored one
 
 
 def test_rules_page_and_testing_an_uploaded_rules_file(client):

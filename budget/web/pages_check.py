@@ -13,14 +13,15 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from ..check import CheckResult, check_lines, lines_from_csv, make_line, rules_summary, run_examples
+from ..check import CheckResult, check_lines, lines_from_exports, make_line, rules_summary, run_examples
+from ..exports.options import ReadOptions
 from ..models import STATUS_LABELS
 from ..problems import BudgetError, Problem
 from ..rules import parse_rules
 from .render import budget_problems, files_of, guarded_form, problems_response, render, save_uploads, store
 from .runs import Labels
 
-#: Encodings tried, in order, for a batch CSV whose encoding the clerk did not choose.
+#: Encodings a clerk may choose for a batch CSV (none: detected as `classify` does).
 CSV_ENCODINGS = ("utf-8-sig", "cp950")
 
 
@@ -59,16 +60,18 @@ async def check_one(request: Request) -> Response:
     return render(request, "check.html", tab="check", rules=rules, results=_result_rows(results, rules), form=values)
 
 
-def _batch(data: bytes, label: str, rules: Any, encoding: str) -> list[CheckResult]:
-    encodings = [encoding] if encoding else list(CSV_ENCODINGS)
-    for i, enc in enumerate(encodings):
-        try:
-            return check_lines(lines_from_csv(data, label, rules, enc), rules)
-        except BudgetError as exc:
-            if exc.problems and exc.problems[0].code == "input-encoding" and i + 1 < len(encodings):
-                continue
-            raise
-    raise AssertionError("unreachable")
+def _batch(request: Request, upload: Any, encoding: str) -> tuple[list[CheckResult], list[Problem]]:
+    """Check every line of a stored batch upload, read as `check --file` reads it; (results, problems)."""
+    rules = request.app.state.rules
+    path = store(request).path_of(upload)
+    labels = Labels([(path, upload.name)])
+    try:
+        lines, problems = lines_from_exports([path], rules, ReadOptions(encoding=encoding or None))
+    except BudgetError as exc:
+        raise BudgetError(labels.problems(exc.problems)) from None
+    for line in lines:
+        line.file = upload.name
+    return check_lines(lines, rules), labels.problems(problems)
 
 
 async def check_batch(request: Request) -> Response:
@@ -76,19 +79,18 @@ async def check_batch(request: Request) -> Response:
     form = await guarded_form(request)
     rules = request.app.state.rules
     encoding = str(form.get("encoding") or "").strip()
-    if encoding and encoding not in ("utf-8-sig", "cp950", "big5", "utf-8"):
+    if encoding not in CSV_ENCODINGS:
         encoding = ""
     try:
         uploads = await save_uploads(request, files_of(form, "file")[:1], None, "batch")
         if not uploads:
-            raise BudgetError.one("web-no-file", "請選擇新項目的 CSV 檔", "choose a CSV file")
+            raise BudgetError.one("web-no-file", "請選擇新項目的檔案（CSV 或預算匯出檔）", "choose a file")
         upload = uploads[0]
-        data = store(request).path_of(upload).read_bytes()
-        results = await run_in_threadpool(_batch, data, upload.name, rules, encoding)
+        results, problems = await run_in_threadpool(_batch, request, upload, encoding)
     except BudgetError as exc:
         return problems_response(request, budget_problems(exc), title="無法檢查", back="/check")
     return render(request, "check.html", tab="check", rules=rules, results=_result_rows(results, rules), form={},
-                  batch=upload, encoding=encoding)
+                  batch=upload, encoding=encoding, problems=problems)
 
 
 def _write_batch(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -123,8 +125,7 @@ async def batch_download(request: Request) -> Response:
     rules = request.app.state.rules
     encoding = request.query_params.get("encoding", "")
     try:
-        results = await run_in_threadpool(_batch, store(request).path_of(upload).read_bytes(), upload.name, rules,
-                                          encoding if encoding in ("utf-8-sig", "cp950") else "")
+        results, _ = await run_in_threadpool(_batch, request, upload, encoding if encoding in CSV_ENCODINGS else "")
     except BudgetError as exc:
         return problems_response(request, budget_problems(exc), title="無法檢查", back="/check")
     folder = store(request).scratch / secrets.token_hex(8)

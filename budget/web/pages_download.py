@@ -23,7 +23,7 @@ from ..problems import BudgetError, Problem
 from ..review import pair_lines
 from .render import (budget_problems, done_run_or_404, files_of, guarded_form, problems_response, render, save_uploads,
                      store)
-from .reviewing import ReviewEntry, ReviewError, write_workbook, workbook_reviews
+from .reviewing import ReviewEntry, ReviewError, canonical, write_workbook, workbook_reviews
 from .runs import Labels
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -172,7 +172,7 @@ def _import(request: Request, run: Any, upload: Any) -> tuple[int, list[Problem]
     current = store(request).reviews(run["id"])
     saved = 0
     for k, idx in pairs:
-        entry = entries[rows[k]]
+        entry = canonical(entries[rows[k]], rules)
         try:
             final = _decide(request, run, idx, entry)
         except ReviewError as exc:

@@ -16,7 +16,7 @@ from ..money import format_amount, format_thousands
 from ..problems import Problem
 from .figures import current_figures, figures_json
 from .render import done_run_or_404, guarded_form, problems_response, render, run_or_404, safe_back, store, wants_json
-from .reviewing import ReviewError, category_choices, entry_from_form, entry_text, is_cleared, review_decision
+from .reviewing import ReviewError, canonical, category_choices, entry_from_form, entry_text, is_cleared, review_decision
 from .runs import stored_line
 
 PER_PAGE = 50
@@ -109,8 +109,9 @@ async def save_review(request: Request) -> Response:
         raise HTTPException(404, "找不到這一列")
     back = safe_back(form.get("back"), f"/w/{run['workspace']}/runs/{run['id']}")
     try:
-        entry = entry_from_form(str(form.get("category") or ""), str(form.get("amount") or ""),
-                                str(form.get("percent") or ""), str(form.get("note") or ""))
+        entry = canonical(entry_from_form(str(form.get("category") or ""), str(form.get("amount") or ""),
+                                          str(form.get("percent") or ""), str(form.get("note") or "")),
+                          request.app.state.runner.rules_of(run))
         final = await run_in_threadpool(_decide, request, run, idx, entry)
     except ReviewError as exc:
         where = {"file": row["file"] or None, "sheet": row["sheet"] or None, "row": row["row"]}

@@ -76,6 +76,17 @@ def entry_from_form(category: str, amount: str, percent: str, note: str) -> Revi
     return ReviewEntry(category=category.strip(), amount=value, percent=share, note=note.strip()[:2000])
 
 
+def canonical(entry: ReviewEntry, rules: RuleSet) -> ReviewEntry:
+    """The entry with its category written as the drop-down's value: the category id, or 不列入."""
+    key = fold(entry.category)
+    if not key:
+        return entry
+    if entry.category == NOT_COUNTED or key in _review.NONE_WORDS:
+        return replace(entry, category=NOT_COUNTED)
+    found = next((c.id for c in rules.categories if fold(c.id) == key or fold(c.name) == key), None)
+    return replace(entry, category=found) if found else entry
+
+
 def is_cleared(entry: ReviewEntry) -> bool:
     """True when the entry says nothing (the line goes back to the rules' decision)."""
     return not entry.category and entry.amount is None and entry.percent is None

@@ -54,9 +54,9 @@ SUFFIXES = {
     "export": (".xlsx", ".xlsm", ".xls", ".ods", ".csv"),
     "rules": (".toml",),
     "annotated": (".xlsx", ".ods"),
-    "batch": (".csv",),
+    "batch": (".csv", ".xlsx", ".xlsm", ".xls", ".ods"),
 }
-KIND_LABELS = {"export": "預算明細匯出檔", "rules": "規則檔", "annotated": "附註工作簿", "batch": "新項目 CSV"}
+KIND_LABELS = {"export": "預算明細匯出檔", "rules": "規則檔", "annotated": "附註工作簿", "batch": "新項目檔"}
 
 
 def now() -> str:

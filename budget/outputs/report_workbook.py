@@ -1,7 +1,11 @@
-"""Writing the annual report workbook (性別預算編列情形表, 年度比較, 統計) with xlsxwriter, atomically.
+"""Writing the annual report workbook (性別預算編列情形表, 年度比較, 統計, 附錄) as .xlsx or .ods, atomically.
 
-Every text from the inputs goes through ``write_string`` in a workbook opened with
-strings_to_formulas/urls/numbers off, so a description such as ``=HYPERLINK(…)`` stays text.
+The workbook is opened with :func:`budget.outputs.backends.open_book` (the output's suffix picks
+xlsxwriter or the OpenDocument backend) and every cell goes through :meth:`_Sheet.text` /
+:meth:`_Sheet.number`: input text is always a string cell (never a formula or link) made safe by
+:mod:`budget.outputs.cells`, and whatever had to change is recorded as a problem on the report.
+Every sheet prints on A4 landscape, one page wide, with its header rows repeated and
+「第 X 頁，共 Y 頁」 and the file name in the footer.
 """
 
 from __future__ import annotations
@@ -11,15 +15,24 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..money import round_half_up
-from ..report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, Report
+from ..problems import Problem
+from ..report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, ROUNDING_NOTE, Report
 from .annotated import display_width
+from .backends import book_format, open_book
+from .cells import cell_problems, needs_quote, safe_text
 
 TABLE_SHEET = "性別預算編列情形表"
 COMPARE_SHEET = "年度比較"
 STATS_SHEET = "統計"
-MAX_TEXT = 32_767
-TRUNCATED = "…（內容過長已截斷，完整內容見附註工作簿）"
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r", "#", "{")
+EVIDENCE_SHEET = "附錄 判定依據"
+#: The CJK font every cell names (Windows' 微軟正黑體); readers without it substitute their own CJK font.
+FONT = "Microsoft JhengHei"
+#: Page footer: the file name on the left, 「第 X 頁，共 Y 頁」 on the right; the sheet's name on top.
+FOOTER = "&L&F&R第 &P 頁，共 &N 頁"
+HEADER = "&C&A"
+#: Widths (characters) of the table's known columns; other columns are fitted to their text.
+COLUMN_WIDTHS = {"class": 14, "item": 34, "goal": 34, "accounts": 20, "amount": 13, "explanation": 50,
+                 "evidence": 40, "descriptions": 40, "category_name": 24, "plan_branch": 28, "review_note": 30}
 
 
 def default_output(report: Report, first_input: str | Path) -> Path:
@@ -28,19 +41,27 @@ def default_output(report: Report, first_input: str | Path) -> Path:
 
 
 def write_report_workbook(report: Report, output: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
-    """Write the report to ``output`` atomically (budget.outputs.atomic): never over one of ``inputs``,
-    and on any failure an existing ``output`` is left as it was."""
-    from .atomic import atomic_write
+    """Write the report to ``output`` (``.xlsx``, or ``.ods`` for OpenDocument) atomically
+    (budget.outputs.atomic): never over one of ``inputs``, and on any failure an existing ``output``
+    is left as it was. What had to change in a cell (text cut at 32,767 characters, control
+    characters) is added to ``report.problems``."""
+    from .atomic import atomic_write, verify_xlsx
+    from .ods import verify_ods
 
-    atomic_write(output, lambda temp: _write(report, str(temp)), inputs=inputs)
+    fmt = book_format(output)
+    verify = verify_ods if fmt == "ods" else verify_xlsx
+    problems = atomic_write(output, lambda temp: _write(report, str(temp), fmt, Path(output).name), inputs=inputs,
+                            verify=verify, suffixes=(".xlsx", ".ods"))
+    report.problems.extend(problems)
     return Path(output)
 
 
 class _Sheet:
-    """A worksheet with typed writers and column-width tracking."""
+    """A worksheet with typed, safe writers, column-width tracking and the report's print setup."""
 
     def __init__(self, book: "_Book", name: str) -> None:
         self.ws = book.wb.add_worksheet(name)
+        self.name = name
         self.book = book
         self.widths: dict[int, int] = {}
 
@@ -50,10 +71,12 @@ class _Sheet:
 
     def text(self, row: int, col: int, value: Any, fmt: str = "text", fit: bool = True) -> None:
         """Write ``value`` as text; ``fit=False`` for titles and notes that may run past their column."""
-        text = "" if value is None else str(value)
-        if len(text) > MAX_TEXT:
-            text = text[: MAX_TEXT - len(TRUNCATED)] + TRUNCATED
-        if text.startswith(_RISKY_START) and fmt == "text":
+        raw = "" if value is None else str(value)
+        text, changed = safe_text(raw)
+        if changed:
+            self.book.problems.extend(cell_problems(changed, len(raw), file=self.book.label, sheet=self.name,
+                                                    row=row + 1, column=_column_letter(col)))
+        if needs_quote(text) and fmt == "text":
             fmt = "text_qp"
         self.ws.write_string(row, col, text, self.book.formats[fmt])
         if fit:
@@ -61,44 +84,61 @@ class _Sheet:
 
     def number(self, row: int, col: int, value: Decimal | int | None, fmt: str = "amount") -> None:
         if value is None:
-            self.ws.write_blank(row, col, None, self.book.formats[fmt])
+            self.ws.write_string(row, col, "", self.book.formats[fmt])
             return
         self.ws.write_number(row, col, float(value), self.book.formats[fmt])
-        self._fit(col, f"{float(value):,.0f}" if fmt.startswith("amount") else "100.00%")
+        self._fit(col, f"{float(value):,.0f}" if fmt.endswith("amount") else "100.00%")
 
     def percent(self, row: int, col: int, value: Decimal | None, fmt: str = "percent") -> None:
         """``value`` is in percent (12.34 → 12.34%)."""
         self.number(row, col, None if value is None else value / 100, fmt)
 
-    def finish(self, minimum: int = 8) -> None:
-        for col, width in self.widths.items():
-            self.ws.set_column(col, col, max(width, minimum))
+    def finish(self, header_first: int, header_last: int, minimum: int = 8, fixed: dict[int, int] | None = None) -> None:
+        """Set column widths and the print setup (A4 landscape, one page wide, header rows repeated)."""
+        fixed = fixed or {}
+        for col, width in sorted({**self.widths, **fixed}.items()):
+            self.ws.set_column(col, col, fixed.get(col, max(width, minimum)))
+        ws = self.ws
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(header_first, header_last)
+        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+        ws.set_header(HEADER)
+        ws.set_footer(FOOTER)
+
+
+def _column_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 class _Book:
-    def __init__(self, path: str) -> None:
-        import xlsxwriter
-
-        self.wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
-                                             "strings_to_numbers": False})
-        base = {"font_name": "Microsoft JhengHei", "font_size": 11, "valign": "top"}
+    def __init__(self, path: str, fmt: str, label: str) -> None:
+        self.wb = open_book(path, fmt=fmt)
+        self.label = label
+        self.problems: list[Problem] = []
+        base = {"font_name": FONT, "font_size": 11, "valign": "top", "text_wrap": True}
+        amount = {"num_format": "#,##0"}
         spec: dict[str, dict[str, Any]] = {
-            "text": {"text_wrap": True},
-            "text_qp": {"text_wrap": True, "quote_prefix": True},
-            "title": {"bold": True, "font_size": 14},
-            "unit": {"italic": True},
-            "header": {"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "align": "center",
-                       "valign": "vcenter"},
-            "amount": {"num_format": "#,##0"},
-            "percent": {"num_format": "0.00%"},
-            "count": {"num_format": "0"},
-            "group": {"bold": True, "bg_color": "#F2F2F2", "text_wrap": True},
-            "group_amount": {"bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0"},
-            "group_percent": {"bold": True, "bg_color": "#F2F2F2", "num_format": "0.00%"},
+            "text": {}, "text_qp": {"quote_prefix": True},
+            "title": {"bold": True, "font_size": 14, "text_wrap": False},
+            "unit": {"italic": True, "text_wrap": False},
+            "header": {"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center", "valign": "vcenter"},
+            "cell": {"border": 1}, "cell_amount": {"border": 1, **amount},
+            "amount": amount, "percent": {"num_format": "0.00%"}, "count": {"num_format": "0"},
+            "group": {"bold": True, "bg_color": "#F2F2F2", "border": 1},
+            "group_amount": {"bold": True, "bg_color": "#F2F2F2", "border": 1, **amount},
+            "group_percent": {"bold": True, "bg_color": "#F2F2F2", "border": 1, "num_format": "0.00%"},
             "total": {"bold": True, "top": 1, "bottom": 6},
-            "total_amount": {"bold": True, "top": 1, "bottom": 6, "num_format": "#,##0"},
+            "total_amount": {"bold": True, "top": 1, "bottom": 6, **amount},
             "total_percent": {"bold": True, "top": 1, "bottom": 6, "num_format": "0.00%"},
-            "note": {"italic": True, "font_color": "#7F6000"},
+            "note": {"font_color": "#404040", "text_wrap": False},
+            "sign": {"bold": True, "text_wrap": False, "valign": "top"},
         }
         self.formats = {name: self.wb.add_format({**base, **props}) for name, props in spec.items()}
 
@@ -106,14 +146,16 @@ class _Book:
         return _Sheet(self, name)
 
 
-def _write(report: Report, path: str) -> None:
-    book = _Book(path)
+def _write(report: Report, path: str, fmt: str, label: str) -> list[Problem]:
+    book = _Book(path, fmt, label)
     _table_sheet(book, report)
     if len(report.years) > 1:
         _compare_sheet(book, report)
     _stats_sheet(book, report)
+    _evidence_sheet(book, report)
     book.wb.set_properties({"title": f"{report.report_year}年度性別預算報告", "comments": "gender-budget report"})
     book.wb.close()
+    return book.problems
 
 
 def _title(sheet: _Sheet, report: Report, text: str) -> None:
@@ -123,9 +165,19 @@ def _title(sheet: _Sheet, report: Report, text: str) -> None:
     sheet.ws.set_row(0, 22)
 
 
+def _rounding_line(sheet: _Sheet, report: Report, row: int, years: Sequence[int]) -> int:
+    """The one rounding note under a table, when any of ``years`` has rounding differences."""
+    if any(report.rounding_note(y) for y in years):
+        sheet.text(row, 0, f"註：{ROUNDING_NOTE}。", "note", fit=False)
+        row += 1
+    return row
+
+
 def _table_sheet(book: _Book, report: Report) -> None:
+    """性別預算編列情形表: every class (zero where empty), its items, the total, one note, signatures."""
     sheet = book.sheet(TABLE_SHEET)
     columns = report.columns
+    keys = [c.key for c in columns]
     _title(sheet, report, f"{report.report_year}年度性別預算編列情形表")
     header = 3
     for c, column in enumerate(columns):
@@ -133,45 +185,62 @@ def _table_sheet(book: _Book, report: Report) -> None:
     sheet.ws.freeze_panes(header + 1, 0)
     row = header + 1
     main = report.main
-    keys = [c.key for c in columns]
 
-    def group_row(label: str, amount: Decimal, style: str) -> None:
+    def group_row(label: str, amount: Decimal, style: str, remark: str = "") -> None:
         for c, key in enumerate(keys):
             if c == 0:
-                sheet.text(row, c, label, style)
+                sheet.text(row, c, label, style, fit=False)
             elif key == "amount":
                 sheet.number(row, c, report.in_unit(amount), f"{style}_amount")
             else:
-                sheet.text(row, c, "", style)
+                sheet.text(row, c, remark if c == 1 else "", style, fit=False)
 
-    for klass, items in report.items_by_class():
-        group_row(f"{report.class_name(klass)}　小計", main.by_class.get(klass, Decimal(0)), "group")
+    for klass, items in report.classes():
+        group_row(f"{report.class_name(klass)}　小計", main.by_class.get(klass, Decimal(0)), "group",
+                  "" if items else "本年度無此類項目")
         row += 1
+        shown_goal: str | None = None
         for item in items:
             for c, key in enumerate(keys):
                 value = report.column_value(item, key)
+                if key == "class":
+                    value = ""  # the class is on its subtotal row above
+                elif key == "goal":
+                    value = "" if item.category == shown_goal else value
                 if key in AMOUNT_COLUMNS:
-                    sheet.number(row, c, value, "amount")
+                    sheet.number(row, c, value, "cell_amount")
                 elif key in PERCENT_COLUMNS:
                     sheet.percent(row, c, value)
                 elif key in COUNT_COLUMNS:
                     sheet.number(row, c, value, "count")
                 else:
-                    sheet.text(row, c, value)
+                    sheet.text(row, c, value, "cell")
+            shown_goal = item.category
             row += 1
     group_row("總計", main.gender_total, "total")
-    total_row = row
-    row += 2
-    notes = [n for n in report.notes if n.year == main.year and (n.scope.startswith("編列情形表") or n.scope == "待覆核")]
+    row += 1
+    row = _rounding_line(sheet, report, row, [main.year])
+    for note in report.notes:
+        if note.year == main.year and note.scope == "待覆核":
+            sheet.text(row, 0, "附註：" + note.message, "note", fit=False)
+            row += 1
     if not main.items:
-        sheet.text(row, 0, "本年度無計入性別預算的項目。", "note")
+        sheet.text(row, 0, "本年度無計入性別預算的項目。", "note", fit=False)
         row += 1
-    for note in notes:
-        sheet.text(row, 0, "附註：" + note.message, "note", fit=False)
-        row += 1
-    sheet.finish()
-    if keys:
-        sheet.ws.autofilter(header, 0, total_row - 1 if total_row > header + 1 else header, len(keys) - 1)
+    _signature_row(sheet, report, row + 1, len(keys))
+    fixed = {c: COLUMN_WIDTHS[k] for c, k in enumerate(keys) if k in COLUMN_WIDTHS}
+    sheet.finish(header, header, fixed=fixed)
+
+
+def _signature_row(sheet: _Sheet, report: Report, row: int, width: int) -> None:
+    """承辦人、單位主管、主計主任、機關首長 (or the rules file's list) spread across the table's width."""
+    names = report.signatures
+    if not names:
+        return
+    width = max(width, len(names))
+    for i, name in enumerate(names):
+        sheet.text(row, i * width // len(names), f"{name}：", "sign", fit=False)
+    sheet.ws.set_row(row, 48)
 
 
 def _compare_sheet(book: _Book, report: Report) -> None:
@@ -180,6 +249,7 @@ def _compare_sheet(book: _Book, report: Report) -> None:
     pairs = list(zip(years, years[1:]))
     _title(sheet, report, f"性別預算年度比較（{years[0]}–{years[-1]} 年度）")
     row = 3
+    first_header: list[int] = []
 
     def table(caption: str, rows: list[tuple[str, dict[int, Decimal]]], total: dict[int, Decimal] | None) -> tuple[int, int]:
         nonlocal row
@@ -191,6 +261,7 @@ def _compare_sheet(book: _Book, report: Report) -> None:
         for c, title in enumerate(head):
             sheet.text(row, c, title, "header")
         header_row = row
+        first_header.append(row)
         row += 1
         first = row
         body = rows + ([("合計", total)] if total is not None else [])
@@ -212,11 +283,11 @@ def _compare_sheet(book: _Book, report: Report) -> None:
         return header_row, first
 
     totals = {y.year: y.gender_total for y in report.years}
-    classes = sorted({k for y in report.years for k in y.by_class})
+    classes = sorted({k for y in report.years for k in y.by_class} | set(range(1, 6)))
     class_rows = [(report.class_name(k), {y.year: y.by_class.get(k, Decimal(0)) for y in report.years}) for k in classes]
     class_header, class_first = table("依官方分類", class_rows, totals)
     ids = [cid for cid in report.categories if any(cid in y.by_category for y in report.years)]
-    cat_rows = [(f"{report.category_name(cid)}（{cid}）", {y.year: y.by_category.get(cid, Decimal(0)) for y in report.years})
+    cat_rows = [(report.category_name(cid), {y.year: y.by_category.get(cid, Decimal(0)) for y in report.years})
                 for cid in ids]
     table("依性別預算項目", cat_rows, totals)
 
@@ -235,8 +306,8 @@ def _compare_sheet(book: _Book, report: Report) -> None:
     if not items:
         sheet.text(row, 0, "無")
         row += 1
-    sheet.finish()
-
+    row = _rounding_line(sheet, report, row + 1, years)
+    sheet.finish(first_header[0], first_header[0], fixed={0: 34})
     chart = book.wb.add_chart({"type": "line"})
     last = class_first + len(class_rows)  # the 合計 row
     for r in range(class_first, last + 1):
@@ -292,14 +363,11 @@ def _stats_sheet(book: _Book, report: Report) -> None:
         row += 2
         return first, len(rows)
 
-    class_first, class_count = table("依官方分類", [(report.class_name(k), v) for k, v in sorted(main.by_class.items())])
-    cat_first, cat_count = table("依性別預算項目",
-                                 [(f"{report.category_name(k)}（{k}）", v) for k, v in main.by_category.items()])
+    class_first, class_count = table("依官方分類", [(report.class_name(k), main.by_class.get(k, Decimal(0)))
+                                               for k, _ in report.classes()])
+    cat_first, cat_count = table("依性別預算項目", [(report.category_name(k), v) for k, v in main.by_category.items()])
     table("依用途別科目", list(main.by_account.items()))
-    notes = [n for n in report.notes if n.year == main.year and n.scope.startswith("依")]
-    for note in notes:
-        sheet.text(row, 0, "附註：" + note.message, "note", fit=False)
-        row += 1
+    row = _rounding_line(sheet, report, row, [main.year])
     row += 1
     sheet.text(row, 0, "資料來源", "title", fit=False)
     row += 1
@@ -308,8 +376,7 @@ def _stats_sheet(book: _Book, report: Report) -> None:
         sheet.text(row, 1, source["path"])
         sheet.text(row, 2, "附註工作簿（含覆核）" if source["kind"] == "annotated" else "預算匯出檔（依規則即時分類）")
         row += 1
-    sheet.finish()
-    sheet.ws.set_column(1, 1, 18)
+    sheet.finish(3, 3, fixed={0: 34, 1: 18})
     if class_count:
         pie = book.wb.add_chart({"type": "pie"})
         pie.add_series({"name": "依官方分類",
@@ -328,9 +395,31 @@ def _stats_sheet(book: _Book, report: Report) -> None:
         sheet.ws.insert_chart(20, 5, bar)
 
 
+def _evidence_sheet(book: _Book, report: Report) -> None:
+    """附錄 判定依據: why each item counts (the matcher's evidence) and how its amount was estimated."""
+    sheet = book.sheet(EVIDENCE_SHEET)
+    main = report.main
+    _title(sheet, report, f"{main.year}年度性別預算編列情形表 附錄：判定依據")
+    header = 3
+    titles = ("類別", "項目", f"性別預算數（{report.unit}）", "計算方式", "判定依據", "明細筆數")
+    for c, title in enumerate(titles):
+        sheet.text(header, c, title, "header")
+    sheet.ws.freeze_panes(header + 1, 0)
+    row = header + 1
+    for item in main.items:
+        sheet.text(row, 0, report.class_name(item.official_class), "cell")
+        sheet.text(row, 1, item.title, "cell")
+        sheet.number(row, 2, report.in_unit(item.amount), "cell_amount")
+        sheet.text(row, 3, "；".join(item.estimates), "cell")
+        sheet.text(row, 4, "\n".join(item.evidence) or "（覆核決定）", "cell")
+        sheet.number(row, 5, item.lines, "count")
+        row += 1
+    if not main.items:
+        sheet.text(row, 0, "本年度無計入性別預算的項目。", "note", fit=False)
+    sheet.finish(header, header, fixed={0: 16, 1: 36, 2: 13, 3: 24, 4: 50, 5: 9})
+
+
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     if not whole:
         return None
     return round_half_up(part * 100 / whole, "0.01")
-
-

@@ -237,7 +237,7 @@ def test_report_workbook_sheets_and_numbers(books, rules, tmp_path):
     tools = next(r for r in compare if r[0] == "第3類 工具類")
     assert tools[1:4] == (15, 80, 56) and tools[6] == -24 and tools[7] == pytest.approx(-0.295)
     assert next(r for r in compare if r[0] == "第1類 計畫類")[1:4] == (0, 0, 0)
-    assert any(r[1] == "消失" and "性別統計" in r[2] for r in compare)
+    assert any(r[2] == "消失" and "性別統計" in r[0] for r in compare)
     stats = _values(out, STATS_SHEET)
     assert ("機關預算總額", 4857) == stats[2][:2] and ("性別預算合計", 657) == stats[3][:2]
     assert stats[4][1] == pytest.approx(0.1353)

@@ -31,8 +31,12 @@ FONT = "Microsoft JhengHei"
 FOOTER = "&L&F&R第 &P 頁，共 &N 頁"
 HEADER = "&C&A"
 #: Widths (characters) of the table's known columns; other columns are fitted to their text.
-COLUMN_WIDTHS = {"class": 14, "item": 34, "goal": 34, "accounts": 20, "amount": 13, "explanation": 50,
+COLUMN_WIDTHS = {"class": 20, "item": 34, "goal": 34, "accounts": 20, "amount": 14, "explanation": 50,
                  "evidence": 40, "descriptions": 40, "category_name": 24, "plan_branch": 28, "review_note": 30}
+
+#: Points per line of 11-point CJK text, for sizing rows to their wrapped text.
+LINE_HEIGHT = 15
+_WRAPPED = frozenset({"text", "text_qp", "cell", "header", "group", "total"})
 
 
 def default_output(report: Report, first_input: str | Path) -> Path:
@@ -64,6 +68,8 @@ class _Sheet:
         self.name = name
         self.book = book
         self.widths: dict[int, int] = {}
+        self.wrapped: dict[int, list[tuple[int, str]]] = {}  # row -> (column, text) of wrapping cells
+        self.heights: dict[int, float] = {}  # rows given a height of their own (title, signatures)
 
     def _fit(self, col: int, text: str) -> None:
         longest = max((display_width(part) for part in text.split("\n")), default=0)
@@ -79,8 +85,15 @@ class _Sheet:
         if needs_quote(text) and fmt == "text":
             fmt = "text_qp"
         self.ws.write_string(row, col, text, self.book.formats[fmt])
+        if fmt in _WRAPPED:
+            self.wrapped.setdefault(row, []).append((col, text))
         if fit:
             self._fit(col, text)
+
+    def height(self, row: int, points: float) -> None:
+        """Give ``row`` its own height (kept when rows are sized to their wrapped text)."""
+        self.heights[row] = points
+        self.ws.set_row(row, points)
 
     def number(self, row: int, col: int, value: Decimal | int | None, fmt: str = "amount") -> None:
         if value is None:
@@ -96,8 +109,16 @@ class _Sheet:
     def finish(self, header_first: int, header_last: int, minimum: int = 8, fixed: dict[int, int] | None = None) -> None:
         """Set column widths and the print setup (A4 landscape, one page wide, header rows repeated)."""
         fixed = fixed or {}
-        for col, width in sorted({**self.widths, **fixed}.items()):
-            self.ws.set_column(col, col, fixed.get(col, max(width, minimum)))
+        widths = {col: fixed.get(col, max(width, minimum)) for col, width in {**self.widths, **fixed}.items()}
+        for col, width in sorted(widths.items()):
+            self.ws.set_column(col, col, width)
+        # Readers do not all size rows to wrapped text on opening (LibreOffice keeps an .xlsx's row
+        # heights): give each row the height its longest wrapped cell needs.
+        for row, cells in self.wrapped.items():
+            lines = max(sum(max(1, -(-display_width(part) // max(widths.get(col, 8.43) - 1, 1)))
+                            for part in text.split("\n")) for col, text in cells)
+            if lines > 1 and row not in self.heights:
+                self.ws.set_row(row, LINE_HEIGHT * lines + 2)
         ws = self.ws
         ws.set_landscape()
         ws.set_paper(9)  # A4
@@ -162,7 +183,7 @@ def _title(sheet: _Sheet, report: Report, text: str) -> None:
     agency = f"{report.agency} " if report.agency else ""
     sheet.text(0, 0, f"{agency}{text}", "title", fit=False)
     sheet.text(1, 0, f"單位：新臺幣{report.unit}", "unit", fit=False)
-    sheet.ws.set_row(0, 22)
+    sheet.height(0, 22)
 
 
 def _rounding_line(sheet: _Sheet, report: Report, row: int, years: Sequence[int]) -> int:
@@ -240,7 +261,7 @@ def _signature_row(sheet: _Sheet, report: Report, row: int, width: int) -> None:
     width = max(width, len(names))
     for i, name in enumerate(names):
         sheet.text(row, i * width // len(names), f"{name}：", "sign", fit=False)
-    sheet.ws.set_row(row, 48)
+    sheet.height(row, 48)
 
 
 def _compare_sheet(book: _Book, report: Report) -> None:
@@ -293,21 +314,21 @@ def _compare_sheet(book: _Book, report: Report) -> None:
 
     sheet.text(row, 0, "新增或消失的項目", "title", fit=False)
     row += 1
-    for c, title in enumerate(("比較年度", "狀態", "項目（類別／工作計畫／分支計畫）", f"金額（{report.unit}）")):
+    for c, title in enumerate(("項目（類別／工作計畫／分支計畫）", "比較年度", "狀態", f"金額（{report.unit}）")):
         sheet.text(row, c, title, "header")
     row += 1
     items = [c for c in report.changes if c.level == "item"]
     for change in items:
-        sheet.text(row, 0, f"{change.from_year}→{change.to_year}")
-        sheet.text(row, 1, "新增" if change.status == "new" else "消失")
-        sheet.text(row, 2, change.name)
+        sheet.text(row, 0, change.name)
+        sheet.text(row, 1, f"{change.from_year}→{change.to_year}")
+        sheet.text(row, 2, "新增" if change.status == "new" else "消失")
         sheet.number(row, 3, report.in_unit(change.after if change.status == "new" else change.before))
         row += 1
     if not items:
         sheet.text(row, 0, "無")
         row += 1
     row = _rounding_line(sheet, report, row + 1, years)
-    sheet.finish(first_header[0], first_header[0], fixed={0: 34})
+    sheet.finish(first_header[0], first_header[0], fixed={0: 40, **{c: 13 for c in range(1, 1 + len(years) + 2 * len(pairs))}})
     chart = book.wb.add_chart({"type": "line"})
     last = class_first + len(class_rows)  # the 合計 row
     for r in range(class_first, last + 1):
@@ -411,7 +432,7 @@ def _evidence_sheet(book: _Book, report: Report) -> None:
         sheet.text(row, 1, item.title, "cell")
         sheet.number(row, 2, report.in_unit(item.amount), "cell_amount")
         sheet.text(row, 3, "；".join(item.estimates), "cell")
-        sheet.text(row, 4, "\n".join(item.evidence) or "（覆核決定）", "cell")
+        sheet.text(row, 4, "\n".join(item.evidence) or "（未記錄）", "cell")
         sheet.number(row, 5, item.lines, "count")
         row += 1
     if not main.items:

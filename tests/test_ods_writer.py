@@ -203,3 +203,26 @@ def test_print_setup_is_in_the_page_styles(tmp_path):
     with zipfile.ZipFile(out) as zf:
         settings = zf.read("settings.xml").decode()
     assert 'config:name="VerticalSplitPosition" config:type="int">1<' in settings
+
+
+@pytest.mark.parametrize("constant_memory", [False, True])
+def test_rows_written_out_of_order_all_arrive(tmp_path, constant_memory):
+    from python_calamine import CalamineWorkbook
+
+    out = tmp_path / "order.ods"
+    wb = open_book(out, constant_memory=constant_memory)
+    ws = wb.add_worksheet("明細")
+    for r in range(1, 2000):
+        ws.write_number(r, 0, r)
+        ws.write_string(r, 1, f"第{r}列\t")
+    ws.write_string(0, 0, "標題")        # above rows already spooled
+    ws.write_string(500, 2, "補寫")      # into a spooled row
+    ws.data_validation(1, 3, 3000, 3, {"validate": "list", "source": ["x"]})
+    ws.repeat_rows(0, 0)
+    wb.close()
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("明細").to_python()
+    assert rows[0][0] == "標題" and rows[500][:3] == [500.0, "第500列", "補寫"]
+    assert [r[0] for r in rows[1:2000]] == [float(r) for r in range(1, 2000)]
+    content = zipfile.ZipFile(out).read("content.xml").decode()
+    assert content.count("<table:table-header-rows>") == 1
+    assert 'table:number-rows-repeated="1001"' in content  # the validated empty rows 2000..3000, as one element

@@ -41,7 +41,7 @@ def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool
     if fmt == "ods":
         from .ods import Workbook
 
-        return Workbook(path)
+        return Workbook(path, {"constant_memory": constant_memory})
     import xlsxwriter
 
     return xlsxwriter.Workbook(str(path), {**XLSX_OPTIONS, "constant_memory": constant_memory})

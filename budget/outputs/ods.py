@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 import zipfile
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from .odsparts import (MIMETYPE, Format, cell_style_xml, column_width, font_faces, manifest_xml, meta_xml,
@@ -27,6 +28,8 @@ from .openformula import odf_range, quote_sheet, split_sheet_ref, to_openformula
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _SPACES = re.compile(r"(?<= ) +|^ +")
 _FLUSH_AT = 1 << 16
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
 
 ROOT = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
@@ -95,7 +98,12 @@ class Worksheet:
         self.book = book
         self.name = name
         self.index = index
-        self.cells: dict[int, dict[int, tuple[str, str]]] = {}
+        self.cells: dict[int, dict[int, tuple[str, str]]] = {}  # rows kept in memory
+        self.constant_memory = book.constant_memory
+        self.current = -1  # constant-memory mode: the row being written; rows above it are spooled
+        self.spool: Any = None  # a temporary file of finished rows, one line each, in row order
+        self.max_row = -1
+        self.max_col = 0
         self.columns: dict[int, tuple[float | None, Format | None, bool]] = {}
         self.rows: dict[int, tuple[float | None, Format | None]] = {}
         self.frozen: tuple[int, int] | None = None
@@ -109,8 +117,47 @@ class Worksheet:
     # --- cells ---------------------------------------------------------------------------------
 
     def _put(self, row: int, col: int, fmt: Format | None, body: str) -> int:
+        if row < 0 or col < 0 or row >= MAX_ROWS or col >= MAX_COLUMNS:
+            return -1
+        if self.constant_memory and row > self.current:
+            self._spool_current()
+            self.current = row
         self.cells.setdefault(row, {})[col] = (fmt.style_name if fmt is not None else "", body)
+        if row > self.max_row:
+            self.max_row = row
+        if col > self.max_col:
+            self.max_col = col
         return 0
+
+    def _spool_current(self) -> None:
+        """Constant-memory mode: move the finished row to the spool file (cells written to it later
+        stay in memory and are merged back when the sheet is written)."""
+        cells = self.cells.pop(self.current, None)
+        if not cells:
+            return
+        if self.spool is None:
+            self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")
+        # Bodies hold escaped XML only (no tab, newline or U+001F): safe as field separators.
+        self.spool.write(f"{self.current}\t" + "\t".join(f"{c}\x1f{st}\x1f{b}" for c, (st, b) in cells.items()) + "\n")
+
+    def _data_rows(self) -> Iterator[tuple[int, dict[int, tuple[str, str]]]]:
+        """Every written row in ascending order: the spooled ones merged with those in memory."""
+        memory = sorted(self.cells)
+        spooled: Iterator[tuple[int, dict[int, tuple[str, str]]]] = iter(())
+        if self.spool is not None:
+            self.spool.seek(0)
+            spooled = (_parse_spooled(line) for line in self.spool)
+        i = 0
+        for row, cells in spooled:
+            while i < len(memory) and memory[i] < row:
+                yield memory[i], self.cells[memory[i]]
+                i += 1
+            if i < len(memory) and memory[i] == row:
+                cells = {**cells, **self.cells[row]}
+                i += 1
+            yield row, cells
+        for key in memory[i:]:
+            yield key, self.cells[key]
 
     def write_string(self, row: int, col: int, string: str, cell_format: Format | None = None) -> int:
         """A text cell (never a formula, whatever the text)."""
@@ -243,52 +290,57 @@ class Worksheet:
     # --- writing -------------------------------------------------------------------------------
 
     def last_column(self) -> int:
-        used = [max(cols) for cols in self.cells.values() if cols]
-        used += [c for _, c, _, lc, _ in self.validations for c in (lc,)]
-        return max(used + list(self.columns) + [0])
+        used = [self.max_col] + [v[3] for v in self.validations] + list(self.columns)
+        return max(used)
 
     def write_xml(self, out: "_Stream") -> None:
         """Stream this sheet's ``table:table`` element."""
         book = self.book
         out.write(f'<table:table table:name={quoteattr(self.name)} table:style-name="ta{self.index}">')
-        width = self.last_column() + 1
         col_styles = []
-        for col in range(width):
+        for col in range(self.last_column() + 1):
             w, fmt, hidden = self.columns.get(col, (None, None, False))
-            style = book.column_style(w)
             default = f' table:default-cell-style-name="{fmt.style_name}"' if fmt is not None else ""
             collapse = ' table:visibility="collapse"' if hidden else ""
-            col_styles.append(f'<table:table-column table:style-name="{style}"{default}{collapse}/>')
+            col_styles.append(f'<table:table-column table:style-name="{book.column_style(w)}"{default}{collapse}/>')
         out.write("".join(col_styles))
         repeat = self.page["repeat"]
-        last_row = max(list(self.cells) + list(self.rows) + [r for _, _, r, _, _ in self.validations]
-                       + ([repeat[1]] if repeat else []) + [-1])
-        validations = sorted(self.validations)
+        special = set(self.rows) | (set(range(repeat[0], repeat[1] + 1)) if repeat else set())
+        last_row = max([self.max_row, *special] + [v[2] for v in self.validations])
         row = 0
-        while row <= last_row:
-            if repeat and row == repeat[0]:
-                out.write("<table:table-header-rows>")
-            cells = self.cells.get(row)
-            active = [v for v in validations if v[0] <= row <= v[2]]
-            if cells is None and not active and row not in self.rows and not (repeat and repeat[0] <= row <= repeat[1]):
+        for data_row, cells in [*self._data_rows(), (last_row + 1, {})]:
+            while row < data_row:  # rows without cells: as few elements as possible
+                if row in special:
+                    self._emit(out, row, {}, repeat)
+                    row += 1
+                    continue
                 stop = row + 1
-                while (stop <= last_row and stop not in self.cells and stop not in self.rows
-                       and not any(v[0] <= stop <= v[2] for v in validations)
-                       and not (repeat and repeat[0] <= stop <= repeat[1])):
+                active = self._active(row)
+                while stop < data_row and stop not in special and self._active(stop) == active:
                     stop += 1
                 n = stop - row
                 rep = f' table:number-rows-repeated="{n}"' if n > 1 else ""
-                out.write(f'<table:table-row table:style-name="ro0"{rep}><table:table-cell/></table:table-row>')
+                out.write(self._row_xml(row, {}, active).replace("<table:table-row ", f"<table:table-row{rep} ", 1))
                 row = stop
-                continue
-            out.write(self._row_xml(row, cells or {}, active))
-            if repeat and row == repeat[1]:
-                out.write("</table:table-header-rows>")
-            row += 1
-        if not self.cells and last_row < 0:
+            if data_row <= last_row:
+                self._emit(out, row, cells, repeat)
+                row += 1
+        if last_row < 0:
             out.write('<table:table-row table:style-name="ro0"><table:table-cell/></table:table-row>')
         out.write(self._conditions_xml())
         out.write("</table:table>")
+        if self.spool is not None:
+            self.spool.close()
+
+    def _active(self, row: int) -> list[tuple[int, int, int, int, str]]:
+        return [v for v in self.validations if v[0] <= row <= v[2]]
+
+    def _emit(self, out: "_Stream", row: int, cells: dict[int, tuple[str, str]], repeat: tuple[int, int] | None) -> None:
+        if repeat and row == repeat[0]:
+            out.write("<table:table-header-rows>")
+        out.write(self._row_xml(row, cells, self._active(row)))
+        if repeat and row == repeat[1]:
+            out.write("</table:table-header-rows>")
 
     def _row_xml(self, row: int, cells: dict[int, tuple[str, str]], active: list[tuple]) -> str:
         height, _ = self.rows.get(row, (None, None))
@@ -332,6 +384,15 @@ class Worksheet:
         return "".join(parts)
 
 
+def _parse_spooled(line: str) -> tuple[int, dict[int, tuple[str, str]]]:
+    row, *cells = line.rstrip("\n").split("\t")
+    parsed: dict[int, tuple[str, str]] = {}
+    for cell in cells:
+        col, style, body = cell.split("\x1f", 2)
+        parsed[int(col)] = (style, body)
+    return int(row), parsed
+
+
 def _a1(row: int, col: int) -> str:
     letters = ""
     col += 1
@@ -365,6 +426,8 @@ class Workbook:
 
     def __init__(self, path: str | Path, options: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
+        #: Like xlsxwriter's option: rows move to a temporary file once a later row is written.
+        self.constant_memory = bool((options or {}).get("constant_memory"))
         self.sheets: list[Worksheet] = []
         self.formats: list[Format] = []
         self.validations: list[str] = []
@@ -434,6 +497,8 @@ class Workbook:
         out.write(font_faces(self.formats + self.condition_styles))
         # Automatic styles precede the body: collect every sheet's column and row styles first.
         for sheet in self.sheets:
+            if sheet.constant_memory:
+                sheet._spool_current()
             for col in range(sheet.last_column() + 1):
                 self.column_style(sheet.columns.get(col, (None, None, False))[0])
             for height, _ in sheet.rows.values():

@@ -11,6 +11,7 @@ draws nothing).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tempfile
@@ -308,7 +309,7 @@ class Worksheet:
         special = set(self.rows) | (set(range(repeat[0], repeat[1] + 1)) if repeat else set())
         last_row = max([self.max_row, *special] + [v[2] for v in self.validations])
         row = 0
-        for data_row, cells in [*self._data_rows(), (last_row + 1, {})]:
+        for data_row, cells in itertools.chain(self._data_rows(), [(last_row + 1, {})]):
             while row < data_row:  # rows without cells: as few elements as possible
                 if row in special:
                     self._emit(out, row, {}, repeat)

@@ -406,3 +406,26 @@ def test_raw_exports_are_classified_on_the_fly(books, rules, tmp_path):
     assert report["sources"][1]["kind"] == "export"
     # With --year the data's year is overridden, input by input.
     assert list(make_report([export], rules, years=[112]).to_dict()["years"]) == ["112"]
+
+
+def test_reviewed_decisions_in_words(rules):
+    from dataclasses import replace
+
+    from budget.report import line_detail, review_wording
+
+    ln = line("專題演講鐘點費", "40000")
+    base = Decision(MATCHED, "gender-training", D(25), D(10000), "reviewed", review="gender-training 25%",
+                    review_note="四場中一場")
+    assert line_detail(ln, base, rules) == "專題演講鐘點費（覆核：計入 25%；四場中一場）"
+    amount = replace(base, review="性別意識培力課程 24000", share_percent=D(60), gender_amount=D(24000), review_note="")
+    assert review_wording(ln, amount, rules) == "覆核：計入 24,000 元"
+    whole = replace(base, review="性別意識培力課程", share_percent=D(100), gender_amount=D(40000))
+    assert review_wording(ln, whole, rules) == "覆核：全額計入"
+    assert review_wording(ln, Decision(UNMATCHED, review="不列入"), rules) == "覆核：不列入"
+
+    class WithFields:  # a decision carrying the review columns' own fields (覆核計入數／覆核比例)
+        status, review, review_note, rule = MATCHED, "", "", "reviewed"
+        share_percent, reviewed_percent, reviewed_amount = D(40), D(40), None
+
+    assert review_wording(ln, WithFields(), rules) == "覆核：計入 40%"
+    assert line_detail(ln, Decision(MATCHED, "gender-training", D(100), D(40000), "gender-training"), rules) == "專題演講鐘點費"

@@ -10,6 +10,7 @@ Every sheet prints on A4 landscape, one page wide, with its header rows repeated
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
@@ -115,7 +116,7 @@ class _Sheet:
         # Readers do not all size rows to wrapped text on opening (LibreOffice keeps an .xlsx's row
         # heights): give each row the height its longest wrapped cell needs.
         for row, cells in self.wrapped.items():
-            lines = max(sum(max(1, -(-display_width(part) // max(widths.get(col, 8.43) - 1, 1)))
+            lines = max(sum(max(1, math.ceil(display_width(part) / _per_line(widths.get(col, 8.43))))
                             for part in text.split("\n")) for col, text in cells)
             if lines > 1 and row not in self.heights:
                 self.ws.set_row(row, LINE_HEIGHT * lines + 2)
@@ -127,6 +128,12 @@ class _Sheet:
         ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
         ws.set_header(HEADER)
         ws.set_footer(FOOTER)
+
+
+def _per_line(width: float) -> float:
+    """How many half-width characters fit on one line of a column ``width`` characters wide (CJK
+    glyphs of the substitute fonts run a little wider than two default characters)."""
+    return max(width * 0.85 - 1, 1)
 
 
 def _column_letter(col: int) -> str:
@@ -270,7 +277,6 @@ def _compare_sheet(book: _Book, report: Report) -> None:
     pairs = list(zip(years, years[1:]))
     _title(sheet, report, f"性別預算年度比較（{years[0]}–{years[-1]} 年度）")
     row = 3
-    first_header: list[int] = []
 
     def table(caption: str, rows: list[tuple[str, dict[int, Decimal]]], total: dict[int, Decimal] | None) -> tuple[int, int]:
         nonlocal row
@@ -282,7 +288,6 @@ def _compare_sheet(book: _Book, report: Report) -> None:
         for c, title in enumerate(head):
             sheet.text(row, c, title, "header")
         header_row = row
-        first_header.append(row)
         row += 1
         first = row
         body = rows + ([("合計", total)] if total is not None else [])
@@ -328,7 +333,8 @@ def _compare_sheet(book: _Book, report: Report) -> None:
         sheet.text(row, 0, "無")
         row += 1
     row = _rounding_line(sheet, report, row + 1, years)
-    sheet.finish(first_header[0], first_header[0], fixed={0: 40, **{c: 13 for c in range(1, 1 + len(years) + 2 * len(pairs))}})
+    # Several tables on one sheet: the title and unit rows repeat on every page, not one table's header.
+    sheet.finish(0, 1, fixed={0: 40, **{c: 13 for c in range(1, 1 + len(years) + 2 * len(pairs))}})
     chart = book.wb.add_chart({"type": "line"})
     last = class_first + len(class_rows)  # the 合計 row
     for r in range(class_first, last + 1):
@@ -397,7 +403,7 @@ def _stats_sheet(book: _Book, report: Report) -> None:
         sheet.text(row, 1, source["path"])
         sheet.text(row, 2, "附註工作簿（含覆核）" if source["kind"] == "annotated" else "預算匯出檔（依規則即時分類）")
         row += 1
-    sheet.finish(3, 3, fixed={0: 34, 1: 18})
+    sheet.finish(0, 1, fixed={0: 34, 1: 18})
     if class_count:
         pie = book.wb.add_chart({"type": "pie"})
         pie.add_series({"name": "依官方分類",

@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 from budget.cli import app
 from budget.pipeline import make_report
 from budget.outputs.report_workbook import EVIDENCE_SHEET, FONT, TABLE_SHEET, write_report_workbook
-from budget.rules import parse_rules
 from test_report import books, rules, rules_file, counted  # noqa: F401  (fixtures)
-from test_review import RULES_TOML, line, write_annotated
+from test_review import line, write_annotated
 
 STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"

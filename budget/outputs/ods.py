@@ -12,22 +12,17 @@ draws nothing).
 from __future__ import annotations
 
 import itertools
-import math
-import re
 import tempfile
 import zipfile
 from datetime import date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
-from .odsparts import (MIMETYPE, Format, cell_style_xml, column_width, font_faces, manifest_xml, meta_xml,
-                       page_styles_xml, settings_xml, validation_xml)
+from .odsparts import (MIMETYPE, Format, a1, cached_attrs, cell_style_xml, column_width, font_faces, manifest_xml,
+                       meta_xml, number_text, page_styles_xml, settings_xml, text_xml, validation_xml)
 from .openformula import odf_range, quote_sheet, split_sheet_ref, to_openformula
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_SPACES = re.compile(r"(?<= ) +|^ +")
 _FLUSH_AT = 1 << 16
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -42,47 +37,6 @@ ROOT = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:
         'xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" '
         'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" '
         'office:version="1.3">')
-
-
-def _text_xml(text: str) -> str:
-    """``text`` as the paragraphs of a cell: one ``text:p`` per line, runs of spaces and tabs kept."""
-    if _ILLEGAL_XML.search(text):
-        text = _ILLEGAL_XML.sub("\ufffd", text)
-    out = []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        piece = escape(line)
-        if "  " in piece or piece.startswith(" "):
-            piece = _SPACES.sub(lambda m: f'<text:s text:c="{len(m.group())}"/>', piece)
-        if "\t" in piece:
-            piece = piece.replace("\t", "<text:tab/>")
-        out.append(f"<text:p>{piece}</text:p>")
-    return "".join(out)
-
-
-def _number_text(value: Any) -> str:
-    if isinstance(value, bool):
-        raise TypeError("write_boolean for booleans")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite number: {value}")
-        return format(value, "f")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
-        raise ValueError(f"not a finite number: {value!r}")
-    return repr(number)
-
-
-def _cached_attrs(value: Any) -> tuple[str, str]:
-    """A formula's cached value as (attributes, paragraphs)."""
-    if value is None:
-        value = 0
-    if isinstance(value, bool):
-        return f' office:value-type="boolean" office:boolean-value="{str(value).lower()}"', ""
-    if isinstance(value, str):
-        return f' office:value-type="string" office:string-value={quoteattr(value)}', _text_xml(value)
-    return f' office:value-type="float" office:value="{_number_text(value)}"', ""
 
 
 class _NoChart:
@@ -165,11 +119,11 @@ class Worksheet:
         text = str(string)
         if not text:
             return self._put(row, col, cell_format, ">")
-        return self._put(row, col, cell_format, f' office:value-type="string">{_text_xml(text)}')
+        return self._put(row, col, cell_format, f' office:value-type="string">{text_xml(text)}')
 
     def write_number(self, row: int, col: int, number: Any, cell_format: Format | None = None) -> int:
         """A number cell."""
-        return self._put(row, col, cell_format, f' office:value-type="float" office:value="{_number_text(number)}">')
+        return self._put(row, col, cell_format, f' office:value-type="float" office:value="{number_text(number)}">')
 
     def write_boolean(self, row: int, col: int, boolean: bool, cell_format: Format | None = None) -> int:
         """A TRUE/FALSE cell."""
@@ -192,7 +146,7 @@ class Worksheet:
 
     def write_formula(self, row: int, col: int, formula: str, cell_format: Format | None = None, value: Any = 0) -> int:
         """A formula in Excel syntax (translated to OpenFormula) with its cached ``value``."""
-        attrs, paragraphs = _cached_attrs(value)
+        attrs, paragraphs = cached_attrs(value)
         return self._put(row, col, cell_format, f" table:formula={quoteattr(to_openformula(formula))}{attrs}>{paragraphs}")
 
     def write_url(self, row: int, col: int, url: str, cell_format: Format | None = None, string: str | None = None,
@@ -204,7 +158,7 @@ class Worksheet:
         else:
             href = url
         shown = string if string is not None else url
-        para = _text_xml(shown)
+        para = text_xml(shown)
         link = f"<text:a xlink:href={quoteattr(href)} xlink:type=\"simple\">"
         para = para.replace("<text:p>", "<text:p>" + link, 1).replace("</text:p>", "</text:a></text:p>", 1)
         return self._put(row, col, cell_format, f' office:value-type="string">{para}')
@@ -376,8 +330,8 @@ class Worksheet:
             return ""
         parts = ["<calcext:conditional-formats>"]
         for r1, c1, r2, c2, style, condition in self.conditions:
-            target = f"{odf_range(_a1(r1, c1), self.name)}:{odf_range(_a1(r2, c2), self.name)}".replace("$", "")
-            base = odf_range(_a1(r1, c1), self.name).replace("$", "")
+            target = f"{odf_range(a1(r1, c1), self.name)}:{odf_range(a1(r2, c2), self.name)}".replace("$", "")
+            base = odf_range(a1(r1, c1), self.name).replace("$", "")
             parts.append(f"<calcext:conditional-format calcext:target-range-address={quoteattr(target)}>"
                          f"<calcext:condition calcext:apply-style-name=\"{style}\" calcext:value={quoteattr(condition)} "
                          f"calcext:base-cell-address={quoteattr(base)}/></calcext:conditional-format>")
@@ -392,15 +346,6 @@ def _parse_spooled(line: str) -> tuple[int, dict[int, tuple[str, str]]]:
         col, style, body = cell.split("\x1f", 2)
         parsed[int(col)] = (style, body)
     return int(row), parsed
-
-
-def _a1(row: int, col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
 
 
 class _Stream:
@@ -542,7 +487,7 @@ class Workbook:
             out.write("<table:database-ranges>")
             for sheet in filters:
                 r1, c1, r2, c2 = sheet.filter  # type: ignore[misc]
-                target = f"{odf_range(_a1(r1, c1), sheet.name)}:{odf_range(_a1(r2, c2), sheet.name)}".replace("$", "")
+                target = f"{odf_range(a1(r1, c1), sheet.name)}:{odf_range(a1(r2, c2), sheet.name)}".replace("$", "")
                 out.write(f'<table:database-range table:name="__Anonymous_Sheet_DB__{sheet.index - 1}" '
                           f'table:target-range-address={quoteattr(target)} table:display-filter-buttons="true"/>')
             out.write("</table:database-ranges>")

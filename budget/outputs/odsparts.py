@@ -6,9 +6,11 @@ into ODF 1.3 XML text.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
@@ -34,6 +36,61 @@ _COLORS = {"black": "#000000", "white": "#ffffff", "red": "#ff0000", "green": "#
 _ALIGN = {"left": "start", "center": "center", "centre": "center", "right": "end", "justify": "justify"}
 _VALIGN = {"top": "top", "vcenter": "middle", "vcentre": "middle", "bottom": "bottom", "vjustify": "justify"}
 _PAPER = {1: ("21.59cm", "27.94cm"), 9: ("21cm", "29.7cm"), 8: ("29.7cm", "42cm"), 5: ("21.59cm", "35.56cm")}
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_SPACES = re.compile(r"(?<= ) +|^ +")
+
+
+def text_xml(text: str) -> str:
+    """``text`` as the paragraphs of a cell: one ``text:p`` per line, runs of spaces and tabs kept."""
+    if _ILLEGAL_XML.search(text):
+        text = _ILLEGAL_XML.sub("\ufffd", text)
+    out = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        piece = escape(line)
+        if "  " in piece or piece.startswith(" "):
+            piece = _SPACES.sub(lambda m: f'<text:s text:c="{len(m.group())}"/>', piece)
+        if "\t" in piece:
+            piece = piece.replace("\t", "<text:tab/>")
+        out.append(f"<text:p>{piece}</text:p>")
+    return "".join(out)
+
+
+def number_text(value: Any) -> str:
+    if isinstance(value, bool):
+        raise TypeError("write_boolean for booleans")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {value}")
+        return format(value, "f")
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return repr(number)
+
+
+def cached_attrs(value: Any) -> tuple[str, str]:
+    """A formula's cached value as (attributes, paragraphs)."""
+    if value is None:
+        value = 0
+    if isinstance(value, bool):
+        return f' office:value-type="boolean" office:boolean-value="{str(value).lower()}"', ""
+    if isinstance(value, str):
+        return f' office:value-type="string" office:string-value={quoteattr(value)}', text_xml(value)
+    return f' office:value-type="float" office:value="{number_text(value)}"', ""
+
+
+def a1(row: int, col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
+
 
 
 @dataclass
@@ -272,14 +329,12 @@ def _condition(options: dict[str, Any]) -> str | None:
 
 def validation_xml(name: str, sheet: str, row: int, col: int, options: dict[str, Any]) -> str:
     """A ``table:content-validation`` for xlsxwriter ``data_validation`` options."""
-    from .ods import _a1
-
     condition = _condition(options)
     attrs = f' table:condition={quoteattr(condition)}' if condition else ""
     if options.get("validate") == "list":
         attrs += f' table:display-list="{"unsorted" if options.get("dropdown", True) else "none"}"'
     allow = "true" if options.get("ignore_blank", True) else "false"
-    base = quote_sheet(sheet) + "." + _a1(row, col)
+    base = quote_sheet(sheet) + "." + a1(row, col)
     help_title = f" table:title={quoteattr(str(options['input_title']))}" if options.get("input_title") else ""
     help_text = f"<text:p>{escape(str(options['input_message']))}</text:p>" if options.get("input_message") else ""
     kind = {"stop": "stop", "warning": "warning", "information": "information"}.get(options.get("error_type", "stop"), "stop")

@@ -226,3 +226,25 @@ def test_rows_written_out_of_order_all_arrive(tmp_path, constant_memory):
     content = zipfile.ZipFile(out).read("content.xml").decode()
     assert content.count("<table:table-header-rows>") == 1
     assert 'table:number-rows-repeated="1001"' in content  # the validated empty rows 2000..3000, as one element
+
+
+def test_the_tools_own_reader_reads_an_ods_it_wrote(tmp_path):
+    from decimal import Decimal
+
+    from budget.exports import read_exports
+
+    out = tmp_path / "116年度歲出預算明細.ods"
+    wb = open_book(out)
+    ws = wb.add_worksheet("歲出")
+    ws.write_string(0, 0, "單位：新臺幣元")
+    for c, title in enumerate(("年度", "工作計畫", "用途別科目", "說明", "金額")):
+        ws.write_string(1, c, title)
+    rows = [("116", "3251011000 資訊管理", "2036 按日按件計資酬金", "性別平等專案小組外聘委員出席費", 22500),
+            ("116", "3251011000 資訊管理", "2003 業務費", "  =SUM(A1)  講座鐘點費 <&>", 13400.5)]
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            (ws.write_number if isinstance(value, (int, float)) else ws.write_string)(r, c, value)
+    wb.close()
+    result = read_exports([out])
+    assert [(ln.description, ln.amount, ln.row) for ln in result.lines] == [
+        ("性別平等專案小組外聘委員出席費", Decimal("22500"), 3), ("  =SUM(A1)  講座鐘點費 <&>", Decimal("13400.5"), 4)]

@@ -190,6 +190,8 @@ def _cell_properties(props: dict[str, Any]) -> tuple[str, str, str]:
     if props.get("font_name"):
         name = quoteattr(str(props["font_name"]))
         text += [f"style:font-name={name}", f"style:font-name-asian={name}", f"style:font-name-complex={name}"]
+        # Traditional Chinese text: a substituting reader picks the TC forms of a CJK font, not the JP ones.
+        text += ['style:language-asian="zh"', 'style:country-asian="TW"']
     if props.get("font_size"):
         size = f'{props["font_size"]}pt'
         text += [f'fo:font-size="{size}"', f'style:font-size-asian="{size}"', f'style:font-size-complex="{size}"']
@@ -278,7 +280,7 @@ def page_styles_xml(sheets: Sequence[Any], condition_styles: Sequence[Format], f
             f'<style:page-layout style:name="pl{sheet.index}"><style:page-layout-properties fo:page-width="{width}" '
             f'fo:page-height="{height}" style:print-orientation="{"landscape" if page["landscape"] else "portrait"}" '
             f'fo:margin-left="{left}in" fo:margin-right="{right}in" fo:margin-top="{top / 2:.3f}in" '
-            f'fo:margin-bottom="{bottom / 2:.3f}in" style:print-page-order="ttb" style:writing-mode="lr-tb"{scale}/>'
+            f'fo:margin-bottom="{bottom / 2:.3f}in" style:print-page-order="ttb" style:first-page-number="continue" style:writing-mode="lr-tb"{scale}/>'
             f'<style:header-style><style:header-footer-properties fo:min-height="{top / 2:.3f}in" '
             f'fo:margin-bottom="0.1in"/></style:header-style><style:footer-style><style:header-footer-properties '
             f'fo:min-height="{bottom / 2:.3f}in" fo:margin-top="0.1in"/></style:footer-style></style:page-layout>')

@@ -95,10 +95,12 @@ class Category(Conditions):
 
 #: Keys a ``[[report.columns]]`` entry may name (their default titles live in budget/report.py).
 REPORT_COLUMN_KEYS: tuple[str, ...] = (
-    "class", "category", "category_name", "plan", "branch", "plan_branch", "accounts", "amount",
-    "plan_budget", "plan_share", "estimate", "goal", "basis", "evidence", "descriptions", "lines",
-    "review_note",
+    "class", "category", "category_name", "plan", "branch", "plan_branch", "item", "accounts", "amount",
+    "plan_budget", "plan_share", "estimate", "goal", "basis", "evidence", "descriptions", "explanation",
+    "lines", "review_note",
 )
+#: Who signs the report, left to right, when the rules file's ``[report] signatures`` names nobody else.
+DEFAULT_SIGNATURES: tuple[str, ...] = ("承辦人", "單位主管", "主計主任", "機關首長")
 
 
 class ReportColumn(_Strict):
@@ -114,6 +116,8 @@ class ReportSettings(_Strict):
     unit: Literal["元", "千元", "萬元"] = "千元"
     agency: StrictStr = ""
     columns: list[ReportColumn] = []
+    #: The signature row under 性別預算編列情形表 (empty list: no signature row).
+    signatures: list[Annotated[StrictStr, Field(min_length=1, max_length=40)]] = list(DEFAULT_SIGNATURES)
 
 
 #: Cost items that, listed beside a gender item (育嬰留職停薪職務代理人薪資、勞健保費及年終工作獎金),

@@ -1,10 +1,10 @@
-"""Which spreadsheet writer a workbook is written with, by the output's suffix: .xlsx now, .ods to come.
+"""Which spreadsheet writer a workbook is written with, by the output's suffix: .xlsx (xlsxwriter) or .ods.
 
 Every writer of the tool opens its workbook with :func:`open_book` and uses only this subset of
 xlsxwriter's API, so that another backend (OpenDocument, a faster writer) can stand in for it:
 
 - ``book.add_worksheet(name)``, ``book.add_format(props)``, ``book.define_name(name, ref)``, ``book.close()``
-- ``sheet.write_string/write_number/write_boolean/write_datetime(row, col, value, fmt=None)``
+- ``sheet.write_string/write_number/write_boolean/write_datetime/write_blank(row, col, value, fmt=None)``
 - ``sheet.write_formula(row, col, formula, fmt, cached_value)`` (Excel syntax, always with a cached value)
 - ``sheet.write_url(row, col, "internal:'明細'!A5", fmt, string)`` (links inside the workbook only)
 - ``sheet.set_column(first, last, width, fmt=None, options=None)``, ``sheet.set_row(row, height, fmt=None)``
@@ -13,6 +13,11 @@ xlsxwriter's API, so that another backend (OpenDocument, a faster writer) can st
 - ``sheet.conditional_format(r1, c1, r2, c2, options)`` (``formula`` criteria)
 - print setup: ``set_landscape()``, ``set_paper(9)``, ``fit_to_pages(1, 0)``, ``repeat_rows(first, last)``,
   ``set_header(text)``, ``set_footer(text)``, ``print_area(...)``, ``set_margins(...)``
+- ``book.set_properties({"title": …})``, ``sheet.activate()``; ``book.add_chart(...)`` and
+  ``sheet.insert_chart(...)`` are accepted by every backend, but only .xlsx draws charts.
+
+The OpenDocument backend (:mod:`budget.outputs.ods`) translates formulas to OpenFormula and the
+print setup to ODF page styles; ``&L &C &R &P &N &F &A`` work in headers and footers.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool
     """
     fmt = fmt or book_format(path)
     if fmt == "ods":
-        raise NotImplementedError("OpenDocument output is not built yet")
+        from .ods import Workbook
+
+        return Workbook(path, {"constant_memory": constant_memory})
     import xlsxwriter
 
     from .atomic import parts_folder_for

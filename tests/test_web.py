@@ -316,6 +316,8 @@ def test_the_downloaded_workbook_has_the_browser_reviews_and_the_report_counts_t
     cells = [c for row in _sheet_rows(report.content, "性別預算編列情形表") for c in row if c is not None]
     assert 220 in cells  # 60 + 40 + the reviewed 120 千元
     assert client.get(run_url + "/report.xlsx", params={"unit": "斤"}).status_code == 400
+    ods = client.get(run_url + "/report.ods")
+    assert ods.status_code == 200 and ods.content[:2] == b"PK" and b"opendocument.spreadsheet" in ods.content[:200]
     assert client.get(run_url + "/annotated.pdf").status_code == 404
 
 

@@ -101,7 +101,7 @@ ROUTES = [
     Route("/w/{ws}/runs/{run}/reviews", pages_review.changes),
     Route("/w/{ws}/runs/{run}/downloads", pages_download.downloads),
     Route("/w/{ws}/runs/{run}/annotated.{fmt:str}", pages_download.annotated),
-    Route("/w/{ws}/runs/{run}/report.xlsx", pages_download.report),
+    Route("/w/{ws}/runs/{run}/report.{fmt:str}", pages_download.report),
     Route("/w/{ws}/runs/{run}/earlier", pages_download.upload_earlier, methods=["POST"]),
     Route("/w/{ws}/runs/{run}/import", pages_download.import_reviews, methods=["POST"]),
     Route("/check", pages_check.check_page),

@@ -90,7 +90,8 @@ async def annotated(request: Request) -> Response:
     return _file(path, folder, XLSX if fmt == "xlsx" else ODS)
 
 
-def _write_report(request: Request, run: Any, folder: Path, unit: str | None, compare: list[Any]) -> Path:
+def _write_report(request: Request, run: Any, folder: Path, unit: str | None, compare: list[Any],
+                  suffix: str = ".xlsx") -> Path:
     from ..pipeline import make_report
     from ..outputs.report_workbook import write_report_workbook
 
@@ -102,14 +103,17 @@ def _write_report(request: Request, run: Any, folder: Path, unit: str | None, co
         built = make_report([current, *paths], rules, unit=unit)
     except BudgetError as exc:
         raise BudgetError(labels.problems(exc.problems)) from None
-    target = folder / f"{built.report_year}年度性別預算報告.xlsx"
+    target = folder / f"{built.report_year}年度性別預算報告{suffix}"
     write_report_workbook(built, target, [current, *paths])
     return target
 
 
 async def report(request: Request) -> Response:
-    """The annual report workbook; ``?unit=千元`` and ``?compare=<upload>`` (repeatable) for earlier years."""
+    """The annual report (.xlsx or .ods); ``?unit=千元`` and ``?compare=<upload>`` (repeatable) for earlier years."""
     run = done_run_or_404(request)
+    fmt = request.path_params["fmt"]
+    if fmt not in ("xlsx", "ods"):
+        raise HTTPException(404, "只提供 .xlsx 與 .ods")
     unit = request.query_params.get("unit") or None
     if unit is not None and canonical_unit(unit) is None:
         return problems_response(request, [Problem("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）",
@@ -122,11 +126,11 @@ async def report(request: Request) -> Response:
         compare.append(upload)
     folder = _scratch(request)
     try:
-        path = await run_in_threadpool(_write_report, request, run, folder, unit, compare)
+        path = await run_in_threadpool(_write_report, request, run, folder, unit, compare, "." + fmt)
     except BudgetError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return problems_response(request, budget_problems(exc), title="無法產出年度報告")
-    return _file(path, folder, XLSX)
+    return _file(path, folder, XLSX if fmt == "xlsx" else ODS)
 
 
 async def upload_earlier(request: Request) -> Response:

@@ -157,8 +157,11 @@ def write_workbook(path: Path, run: Any, reviews: Mapping[int, ReviewEntry]) -> 
     path = Path(path)
     problems: list[Problem] = []
     if NEW_API:  # pragma: no cover
+        names = {c.id: c.name for c in run.rules.categories}  # 覆核類別 shows the drop-down's Chinese names
+        named = {i: replace(e, category=names.get(e.category, e.category)) for i, e in reviews.items()}
+
         def write(target: Path) -> None:
-            write_annotated_workbook(target, run, reviews=dict(reviews))
+            write_annotated_workbook(target, run, reviews=named)
     else:
         reviewed, problems = _reviewed_run(run, reviews)
 

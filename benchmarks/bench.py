@@ -407,9 +407,9 @@ def _r(s: dict[str, Any]) -> str:
 def markdown(report: dict[str, Any]) -> str:
     """The results as Markdown tables (what RESULTS.md shows)."""
     m = report["machine"]
-    out = [f"Machine: {m.get('cpu')}, {m['nproc']} cores, {m.get('memory_gb')} GB, Python {m['python']}; "
+    out = [(f"Machine: {m.get('cpu')}, {m['nproc']} cores, {m.get('memory_gb')} GB, Python {m['python']}; "
            f"load average {m['loadavg_start']} at start, {m.get('loadavg_end')} at the end; "
-           f"{report['rounds']} rounds per size.", ""]
+           f"{report['rounds']} rounds per size."), ""]
     out += ["Medians per command (wall s, CPU s, peak RSS MB):", "",
             "| rows | lines | command | wall s | CPU s | peak RSS MB | stages (last round, s) |",
             "|---:|---:|---|---:|---:|---:|---|"]
@@ -427,16 +427,16 @@ def markdown(report: dict[str, Any]) -> str:
                        f"{', '.join(f'{v:.2f}' for v in r['cpu_s']['values'])} |")
     rb = report.get("readback")
     if rb:
-        out += ["", f"`report` and `classify --reviewed` at {rb['rows']:,} rows (writer {rb['writer']}; annotated "
-                f"workbooks {rb['workbook_mb']} MB):", "",
+        out += ["", (f"`report` and `classify --reviewed` at {rb['rows']:,} rows (writer {rb['writer']}; annotated "
+                f"workbooks {rb['workbook_mb']} MB):"), "",
                 "| command | wall s | CPU s | peak RSS MB |", "|---|---:|---:|---:|"]
         for name, med in {**rb["report_medians"], **rb["reviewed_medians"]}.items():
             out.append(f"| {name} | {med['wall_s']:.2f} | {med['cpu_s']:.2f} | {med['peak_rss_mb']:.0f} |")
         out += ["", "| ratio | CPU | wall | target |", "|---|---:|---:|---:|",
-                f"| report / read floor | {_r(rb['report/read floor']['cpu_s'])} | {_r(rb['report/read floor']['wall_s'])} "
-                f"| ≤ {TARGETS['report_over_read_floor']} |",
-                f"| classify --reviewed / classify | {_r(rb['reviewed/plain']['cpu_s'])} | "
-                f"{_r(rb['reviewed/plain']['wall_s'])} | ≤ {TARGETS['reviewed_over_plain']} |"]
+                (f"| report / read floor | {_r(rb['report/read floor']['cpu_s'])} | {_r(rb['report/read floor']['wall_s'])} "
+                f"| ≤ {TARGETS['report_over_read_floor']} |"),
+                (f"| classify --reviewed / classify | {_r(rb['reviewed/plain']['cpu_s'])} | "
+                f"{_r(rb['reviewed/plain']['wall_s'])} | ≤ {TARGETS['reviewed_over_plain']} |")]
     st = report.get("startup")
     if st:
         out += ["", "| start-up | median s | min–max s | peak RSS MB |", "|---|---:|---:|---:|"]

@@ -49,6 +49,8 @@ _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 #: Column letters, computed once (A … XFD).
 _COLS = [xl_col_to_name(c) for c in range(_MAX_COL)]
 _ESCAPE_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
+#: The underscore of every ``_xHHHH_`` in a text, overlapping ones too (``_x005F_x0041_``).
+_ESCAPE_START = re.compile("_(?=x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _ERROR_VALUES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
 _INFINITIES = (float("inf"), float("-inf"))
@@ -71,7 +73,7 @@ def escape_text(text: str) -> tuple[str, bool]:
     if ">" in text:
         text = text.replace(">", "&gt;")
     if "_x" in text:
-        text = _ESCAPE_ESCAPE.sub(r"_x005F\1", text)
+        text = _ESCAPE_START.sub("_x005F_", text)
     if not text.isprintable():
         text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
@@ -151,8 +153,10 @@ class FastSheet(Worksheet):
         if ("&" in string or "<" in string or ">" in string or "_x" in string or not string.isprintable()
                 or string[:1].isspace() or string[-1:].isspace()):
             if "_x" in string and _ESCAPE_ESCAPE.search(string) and not (
-                    string.startswith("<r>") and string.endswith("</r>")):
-                # Text holding a literal _xHHHH_: openpyxl unescapes it only in shared strings.
+                    string.startswith("<r>") and string.endswith("</r>")) and (
+                    len(_ESCAPE_ESCAPE.findall(string)) == len(_ESCAPE_START.findall(string))):
+                # Text holding a literal _xHHHH_: openpyxl unescapes it only in shared strings (whose
+                # writer, xlsxwriter's, handles all but overlapping ones such as _x005F_x0041_).
                 index = self.str_table._get_shared_string_index(string)
                 cells[col] = f'<c r="{_COLS[col]}{row + 1}"{style} t="s"><v>{index}</v></c>'
                 return error

@@ -207,6 +207,17 @@ def test_rows_stream_out_in_order_and_late_writes_fail_loudly(tmp_path: Path) ->
     assert ws.calculate_dimension() == f"A1:C{n}"
 
 
+def test_constant_memory_option_is_harmless(tmp_path: Path) -> None:
+    path = tmp_path / "cm.xlsx"
+    book = FastBook(str(path), {**XLSX_OPTIONS, "constant_memory": True})
+    for name in ("a", "b"):
+        sheet = book.add_worksheet(name)
+        for r in range(3):
+            sheet.write_string(r, 0, f"{name}{r}")
+    book.close()
+    assert _calamine_rows(path, "b") == [["b0"], ["b1"], ["b2"]]
+
+
 def test_the_same_cells_as_xlsxwriter(tmp_path: Path) -> None:
     """Written by both writers, the same calls read back the same (calamine, every sheet)."""
     paths = {}

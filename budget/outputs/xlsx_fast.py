@@ -358,6 +358,12 @@ class FastSheet(Worksheet):
     def _write_optimized_sheet_data(self) -> None:  # never used: this sheet is not constant_memory
         self._write_sheet_data()
 
+    def _opt_close(self) -> None:  # xlsxwriter's constant_memory bookkeeping: this sheet has no row file
+        pass
+
+    def _opt_reopen(self) -> None:
+        pass
+
 
 def _with_style(cell_xml: str, style: str) -> str:
     """``cell_xml`` with ``style`` added if the cell has no style of its own."""

@@ -6,6 +6,7 @@ Run from the repository root (dependencies installed; pandas and openpyxl for th
     python benchmarks/bench.py --million            # add the 1M run
     python benchmarks/bench.py --rows 10000 --rounds 5 --writers xlsxwriter fast
     python benchmarks/bench.py --json               # JSON on stdout instead of Markdown
+    python benchmarks/bench.py --rows 10000 --report-rows 0 --writer-rows 100000   # the writers alone
 
 Every measured command is a whole process (interpreter start, imports, reading, writing), run under
 a small launcher that reports the process's own wall time, CPU time (user + system, its waited-for
@@ -248,6 +249,23 @@ def bench_size(rows: int, args: argparse.Namespace, log) -> dict[str, Any]:
     return result
 
 
+def bench_writers(rows: int, args: argparse.Namespace, log) -> dict[str, Any]:
+    """The write floor with each writer on the same cells (calamine read, formats as 明細's), interleaved."""
+    log(f"writers on the same cells at {rows:,} rows")
+    export_path = prepare(rows, args.seed, args.workdir, log)[0]
+    import floor
+
+    commands = {}
+    for writer in floor.WRITERS:
+        out = args.workdir / f"writer-{writer}-{rows}.xlsx"
+        commands[writer] = (python_cmd("floor.py", "write", str(export_path), str(out), "--writer", writer, "--formats"),
+                            [out], (0,))
+    runs = rounds(commands, args.rounds, log)
+    result: dict[str, Any] = {"rows": rows, "medians": {name: medians(rs) for name, rs in runs.items()}}
+    result["ratios"] = {f"{w}/xlsxwriter-cm": ratios(runs, w, "xlsxwriter-cm") for w in floor.WRITERS[1:]}
+    return result
+
+
 def bench_readback(rows: int, args: argparse.Namespace, log) -> dict[str, Any]:
     """``report`` over two annotated workbooks vs their read floor; ``classify --reviewed`` vs plain."""
     log(f"report and --reviewed at {rows:,} rows")
@@ -425,6 +443,15 @@ def markdown(report: dict[str, Any]) -> str:
         for name, r in s["ratios"].items():
             out.append(f"| {s['rows']:,} | {name} | {_r(r['cpu_s'])} | {_r(r['wall_s'])} | "
                        f"{', '.join(f'{v:.2f}' for v in r['cpu_s']['values'])} |")
+    wr = report.get("writers")
+    if wr:
+        out += ["", f"Writers on the same cells at {wr['rows']:,} rows (calamine read + write, formats as 明細's):", "",
+                "| writer | wall s | CPU s | peak RSS MB | CPU / xlsxwriter-cm, median (min–max) |",
+                "|---|---:|---:|---:|---:|"]
+        for name, med in wr["medians"].items():
+            ratio = wr["ratios"].get(f"{name}/xlsxwriter-cm")
+            out.append(f"| {name} | {med['wall_s']:.2f} | {med['cpu_s']:.2f} | {med['peak_rss_mb']:.0f} | "
+                       f"{_r(ratio['cpu_s']) if ratio else '1'} |")
     rb = report.get("readback")
     if rb:
         out += ["", (f"`report` and `classify --reviewed` at {rb['rows']:,} rows (writer {rb['writer']}; annotated "
@@ -465,13 +492,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-max-rows", type=int, default=100_000, help="largest size the naive script runs at")
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--report-rows", type=int, default=100_000, help="size of report/--reviewed (0: skip)")
+    parser.add_argument("--writer-rows", type=int, default=0,
+                        help="also compare the writers on the floor's cells at this size (e.g. 100000)")
     parser.add_argument("--startup-repeat", type=int, default=7)
     parser.add_argument("--no-startup", action="store_true")
     parser.add_argument("--engine", action="store_true", help="also time the classify stage alone, in process")
     parser.add_argument("--seed", type=int, default=116)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "gender-budget-bench")
     parser.add_argument("--json", action="store_true", help="JSON on stdout (progress on stderr)")
+    parser.add_argument("--markdown-from", type=Path, help="print the Markdown of a saved --json result and stop")
     args = parser.parse_args(argv)
+    if args.markdown_from:
+        print(markdown(json.loads(args.markdown_from.read_text(encoding="utf-8"))))
+        return 0
     if args.million and 1_000_000 not in args.rows:
         args.rows.append(1_000_000)
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -485,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.engine:
             size["engine"] = bench_engine(prepare(rows, args.seed, args.workdir, log)[2])
         report["sizes"].append(size)
+    if args.writer_rows:
+        report["writers"] = bench_writers(args.writer_rows, args, log)
     if args.report_rows:
         report["readback"] = bench_readback(args.report_rows, args, log)
     if not args.no_startup:

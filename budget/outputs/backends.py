@@ -52,10 +52,29 @@ def xlsx_writer_name() -> str:
 def _xlsx_book(path: str | Path, constant_memory: bool) -> Any:
     """The .xlsx workbook: :class:`.xlsx_fast.FastBook` (measured 3-4x faster on the same cells, see
     benchmarks/RESULTS.md), or plain xlsxwriter when asked for; both take the same calls."""
-    if xlsx_writer_name() == "fast":
+    if xlsx_writer_name() == "fast" and fast_writer_supported():
         from .xlsx_fast import FastBook
 
         return FastBook(str(path), dict(XLSX_OPTIONS))  # streams rows itself: constant_memory does not apply
     import xlsxwriter
 
     return xlsxwriter.Workbook(str(path), {**XLSX_OPTIONS, "constant_memory": constant_memory})
+
+
+#: The xlsxwriter internals :mod:`.xlsx_fast` builds on (tested with xlsxwriter 3.3.1).
+_FAST_NEEDS = ("_initialize", "_assemble_xml_file", "_write_sheet_data", "_write_optimized_sheet_data", "_write_row",
+               "_write_cell", "_prepare_formula", "_convert_date_time", "_opt_close", "_opt_reopen", "set_row_pixels")
+
+
+def fast_writer_supported() -> bool:
+    """Does the installed xlsxwriter have what the fast writer relies on? If not, plain xlsxwriter is used."""
+    try:
+        import xlsxwriter.workbook
+        import xlsxwriter.worksheet
+    except ImportError:  # pragma: no cover
+        return False
+    major = int(xlsxwriter.__version__.split(".")[0])
+    worksheet = xlsxwriter.worksheet.Worksheet
+    return (major == 3 and all(hasattr(worksheet, name) for name in _FAST_NEEDS)
+            and hasattr(xlsxwriter.workbook, "ZipFile") and hasattr(xlsxwriter.workbook.Workbook, "_store_workbook")
+            and hasattr(xlsxwriter.worksheet, "re_dynamic_function"))

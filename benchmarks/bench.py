@@ -317,7 +317,7 @@ def bench_startup(repeat: int, writer: str) -> dict[str, Any]:
         walls = [r["wall_s"] for r in runs]
         out[name] = {"median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
                      "max_s": round(max(walls), 3), "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
-                     "exit": runs[-1]["exit"]}
+                     "cpu_median_s": round(statistics.median(r["cpu_s"] for r in runs), 3), "exit": runs[-1]["exit"]}
     imports = run_measured([sys.executable, "-X", "importtime", "-c", "import budget.cli"], cwd=REPO)
     heavy = []
     for line in imports["stderr"].splitlines():
@@ -466,10 +466,11 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_r(rb['reviewed/plain']['wall_s'])} | ≤ {TARGETS['reviewed_over_plain']} |")]
     st = report.get("startup")
     if st:
-        out += ["", "| start-up | median s | min–max s | peak RSS MB |", "|---|---:|---:|---:|"]
+        out += ["", "| start-up | median wall s | min–max wall s | median CPU s | peak RSS MB |", "|---|---:|---:|---:|---:|"]
         for name, r in st.items():
             if isinstance(r, dict) and "median_s" in r:
-                out.append(f"| `{name}` | {r['median_s']:.3f} | {r['min_s']:.3f}–{r['max_s']:.3f} | {r['peak_rss_mb']:.0f} |")
+                out.append(f"| `{name}` | {r['median_s']:.3f} | {r['min_s']:.3f}–{r['max_s']:.3f} | "
+                           f"{r.get('cpu_median_s', float('nan')):.3f} | {r['peak_rss_mb']:.0f} |")
         out += ["", "Slowest top-level imports of `budget.cli` (ms, cumulative): "
                 + ", ".join(f"{k} {v}" for k, v in st.get("top_imports_ms", {}).items())]
     for s in report["sizes"]:
@@ -496,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="also compare the writers on the floor's cells at this size (e.g. 100000)")
     parser.add_argument("--startup-repeat", type=int, default=7)
     parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up of check and --help")
     parser.add_argument("--engine", action="store_true", help="also time the classify stage alone, in process")
     parser.add_argument("--seed", type=int, default=116)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "gender-budget-bench")
@@ -505,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown_from:
         print(markdown(json.loads(args.markdown_from.read_text(encoding="utf-8"))))
         return 0
+    if args.startup_only:
+        args.rows, args.report_rows = [], 0
     if args.million and 1_000_000 not in args.rows:
         args.rows.append(1_000_000)
     args.workdir.mkdir(parents=True, exist_ok=True)

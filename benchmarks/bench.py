@@ -45,6 +45,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(REPO))  # this checkout's budget package, not an installed one
 sys.path.insert(0, str(HERE))
 
 TARGETS = {  # issue 13

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
-from .exports.columns import field_for_header
 from .engine.classifier import Classifier
 from .models import Decision, LineItem
 from .money import AmountError, canonical_unit, format_amount, format_thousands, parse_amount
 from .normalize import split_account
-from .problems import BudgetError
+from .problems import BudgetError, Problem
 from .rules import Category, Example, RuleSet
+
+if TYPE_CHECKING:  # the reader is imported only when a file is read (`check "…"` starts faster)
+    from .exports.options import ReadOptions
 
 
 @dataclass
@@ -34,6 +35,8 @@ class CheckResult:
             "also_matched": d["also_matched"], "reasons": d["reasons"], "subitems": d["subitems"],
             "description": self.line.description,
             "account": f"{self.line.account_code} {self.line.account}".strip(),
+            **({"file": self.line.file} if self.line.file else {}),
+            **({"sheet": self.line.sheet} if self.line.sheet else {}),
             **({"row": self.line.row} if self.line.row is not None else {}),
         }
 
@@ -51,7 +54,7 @@ def _unit(unit: str | None, rules: RuleSet, where: dict[str, Any]) -> str:
         return rules.unit
     canonical = canonical_unit(unit)
     if canonical is None:
-        raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit", **where)
+        raise BudgetError.one("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit", **where)
     return canonical
 
 
@@ -76,36 +79,18 @@ def lines_from_args(text: str, **kwargs: Any) -> LineItem:
     return make_line(text, **kwargs)
 
 
-def lines_from_csv(data: bytes, label: str, rules: RuleSet, encoding: str = "utf-8-sig") -> list[LineItem]:
-    """Lines from a small CSV (header row with 說明/金額/用途別科目… or English field names)."""
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise BudgetError.one("input-encoding", f"無法以 {encoding} 解碼", "cannot decode the file", file=label,
-                              hint="舊系統匯出的 CSV 多為 Big5，請加 --encoding cp950") from exc
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise BudgetError.one("input-empty", "檔案是空的", "the file is empty", file=label)
-    fields = [field_for_header(h) for h in rows[0]]
-    if "description" not in fields:
-        raise BudgetError.one("header-no-description", f"表頭沒有說明欄（看到：{'、'.join(rows[0])}）",
-                              "no description column in the header", file=label, row=1)
-    lines, problems = [], []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        values = {f: row[i] for i, f in enumerate(fields) if f and i < len(row)}
-        try:
-            lines.append(make_line(
-                values.get("description", ""), account=" ".join(
-                    v for v in (values.get("account_code", ""), values.get("account", "")) if v),
-                amount=values.get("amount"), unit=values.get("unit"), plan=values.get("plan", ""),
-                branch=values.get("branch", ""), rules=rules, where={"file": label, "row": number}))
-        except BudgetError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise BudgetError(problems)
-    return lines
+def lines_from_exports(paths: Sequence[str | Path], rules: RuleSet,
+                       options: ReadOptions | None = None) -> tuple[list[LineItem], list[Problem]]:
+    """The lines of budget exports (`check --file`), read like `classify` reads them: ``(lines, problems)``.
+
+    Any export format works (CSV in UTF-8 or Big5, .xlsx, .xls, .ods); the header needs a description
+    and an amount column (說明、金額… or ``--map``). Raises :class:`BudgetError` when a file cannot be used.
+    """
+    from .exports import read_exports
+    from .exports.options import ReadOptions
+
+    read = read_exports(paths, **(options or ReadOptions()).reader_arguments(rules))
+    return list(read.lines), list(read.problems)
 
 
 def check_lines(lines: list[LineItem], rules: RuleSet) -> list[CheckResult]:

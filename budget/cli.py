@@ -1,20 +1,87 @@
 """The command line: a thin typer shell over the library. The only module that imports typer or rich.
 
 Exit codes: 0 done; 1 done with findings (lines to review, failing examples); 2 bad usage or
-unreadable input/rules (nothing written).
+unreadable input/rules (nothing written). Input text reaches the terminal literally: never as rich
+markup, control characters shown as visible symbols; tables wrap long text instead of cutting it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 
 from . import __version__
+from .limits import SHEET_ROWS
 from .problems import BudgetError, Problem
+from .terminal import parser_error, parser_word, terminal_text
+
+if TYPE_CHECKING:  # importing the reader costs start-up time that `check` does not need
+    from .exports.options import ReadOptions
+
+
+def _speak_zh_tw() -> None:
+    """Make the parser's own words zh-TW (with English): usage errors, help headings, the usage prefix;
+    and show an argument's metavar (檔案…) without the Python type typer adds after it.
+
+    typer carries its own copy of click whose messages are English text; its usage error's ``show``,
+    the help formatter's usage prefix, the help option's text and typer's headings are pointed at
+    ``budget.terminal``'s tables here. Should a later typer move them, the words stay English.
+    """
+    try:
+        import typer.core as typer_core
+        from typer._click import core as click_core, exceptions, formatting
+    except ImportError:  # pragma: no cover - another typer layout: English words, nothing breaks
+        return
+
+    if hasattr(typer_core, "_"):
+        typer_core._ = parser_word
+
+    def show_error(self: Any, file: Any = None) -> None:
+        lines = []
+        ctx = getattr(self, "ctx", None)
+        if ctx is not None:
+            lines.append(ctx.get_usage())
+            if ctx.command.get_help_option(ctx) is not None:
+                command, option = ctx.command_path, ctx.help_option_names[0]
+                lines.append(f"說明請見 '{command} {option}'。 Try '{command} {option}' for help.\n")
+        lines.append(f"錯誤 Error: {parser_error(self.format_message())}")
+        typer.echo("\n".join(lines), err=file is None, file=file)
+
+    def write_usage(self: Any, prog: str, args: str = "", prefix: Optional[str] = None) -> None:
+        original_write_usage(self, prog, args, parser_word("Usage: ") if prefix is None else prefix)
+
+    def get_help_option(self: Any, ctx: Any) -> Any:
+        option = original_help_option(self, ctx)
+        if option is not None:
+            option.help = parser_word(option.help or "")
+        return option
+
+    def display_type(self: Any, ctx: Any) -> Optional[str]:  # an argument with a metavar: no "<list[Path]>" after it
+        return None if self.metavar else original_display_type(self, ctx)
+
+    def usage_name(self: Any) -> str:  # the metavar as written (檔案…), not "{檔案…}..."
+        return self.metavar or original_usage_name(self)
+
+    try:
+        original_display_type = typer_core.TyperArgument.display_type_rich
+        original_usage_name = typer_core.TyperArgument._usage_display_name
+        typer_core.TyperArgument.display_type_rich = display_type
+        typer_core.TyperArgument._usage_display_name = usage_name
+        original_write_usage = formatting.HelpFormatter.write_usage
+        original_help_option = click_core.Command.get_help_option
+        exceptions.UsageError.show = show_error
+        formatting.HelpFormatter.write_usage = write_usage
+        click_core.Command.get_help_option = get_help_option
+    except AttributeError:  # pragma: no cover
+        return
+
+
+_speak_zh_tw()
 
 app = typer.Typer(
     add_completion=False,
@@ -27,11 +94,51 @@ rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                         help="規則檔：列出類別、執行內建範例。 Rules file: show categories, run its examples.")
 app.add_typer(rules_app, name="rules")
 
-RulesOption = typer.Option(None, "--rules", "-r", help="規則檔 (TOML)；預設為內建 rules/default.toml。 Rules file.")
-RulesFileArgument = typer.Argument(None, help="規則檔；預設為內建規則。 Rules file.")
+RulesOption = typer.Option(None, "--rules", "-r", metavar="規則檔",
+                           help="規則檔 (TOML)；預設為內建 rules/default.toml。 Rules file.")
+RulesFileArgument = typer.Argument(None, metavar="[規則檔]", help="規則檔；預設為內建規則。 Rules file.")
 JsonOption = typer.Option(False, "--json", help="以 JSON 輸出到標準輸出。 Print JSON on stdout.")
 VerboseOption = typer.Option(False, "--verbose", "-v", help="顯示詳細資訊與錯誤追蹤。 Verbose, with tracebacks.")
 
+# --- the read options: every command that reads an export offers these ------------------------
+
+SheetOption = typer.Option(None, "--sheet", metavar="工作表",
+                           help="要讀的工作表（活頁簿有多個時）。 Sheet to read.")
+MapOption = typer.Option(None, "--map", metavar="欄位=表頭",
+                         help="欄位對應 欄位=表頭，可重複，例如 --map description=摘要；優先於規則檔 [columns]。 "
+                              "field=header (repeatable).")
+EncodingOption = typer.Option(None, "--encoding", metavar="編碼",
+                              help="CSV 編碼（例如 cp950）；預設自動判斷 UTF-8 或 Big5。 CSV encoding (default: detected).")
+UnitOption = typer.Option(None, "--unit", "-u", metavar="單位",
+                          help="金額單位：元、千元、萬元（預設依表頭或標題，再依規則檔）。 Unit of the amounts.")
+InputUnitOption = typer.Option(None, "--input-unit", metavar="單位",
+                               help="預算匯出檔的金額單位：元、千元、萬元（預設依表頭或標題，再依規則檔）。 "
+                                    "Unit of the amounts in raw exports.")
+MaxRowsOption = typer.Option(SHEET_ROWS, "--max-rows", min=1, metavar="列數",
+                             help="每個工作表最多讀取的列數。 Row limit per sheet.")
+
+
+def read_options(sheet: Optional[str], mapping: Optional[list[str]], encoding: Optional[str],
+                 unit: Optional[str], max_rows: int) -> ReadOptions:
+    """The read options given on the command line; raises :class:`BudgetError` for a bad --map or --unit."""
+    from .exports.columns import parse_mapping
+    from .exports.options import ReadOptions
+    from .money import canonical_unit
+
+    try:
+        pairs = parse_mapping(mapping or [])
+    except ValueError as exc:
+        raise BudgetError.one("usage", str(exc), "bad --map option", hint="例如 --map description=摘要") from None
+    forced_unit = None
+    if unit is not None:
+        forced_unit = canonical_unit(unit)
+        if forced_unit is None:
+            raise BudgetError.one("unit-unknown", f"不認得的金額單位「{unit}」", f"unknown unit {unit!r}",
+                                  hint="可用：元、千元、萬元")
+    return ReadOptions(sheet=sheet, mapping=pairs, encoding=encoding, unit=forced_unit, max_rows=max_rows)
+
+
+# --- printing ----------------------------------------------------------------------------------
 
 def _console(stderr: bool = False):
     from rich.console import Console
@@ -39,11 +146,44 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def _cell(value: Any):
+    """Input text as a rich Text: printed literally (never markup), control characters made visible."""
+    from rich.text import Text
+
+    return Text(terminal_text("" if value is None else str(value)))
+
+
+def _echo(text: str, err: bool = False) -> None:
+    """One line of plain output, control characters made visible (never wrapped: paths stay whole)."""
+    typer.echo(terminal_text(text), err=err)
+
+
+def _table(*columns: str, title: Optional[str] = None, **options: Any):
+    """A rich table whose long cells wrap (fold) instead of being cut; the title is printed literally."""
+    from rich.table import Table
+
+    table = Table(title=_cell(title) if title is not None else None, **options)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _add_row(table: Any, *values: Any) -> None:
+    """A row of input text: every cell literal, never markup."""
+    table.add_row(*(_cell(v) for v in values))
+
+
+def _safe_problem(p: Problem) -> Problem:
+    """The problem with every text field made safe for a terminal."""
+    return replace(p, **{f.name: terminal_text(getattr(p, f.name)) for f in fields(p)
+                         if isinstance(getattr(p, f.name), str)})
+
+
 def _print_problems(problems: list[Problem]) -> None:
     """One problem per line on stderr, never wrapped (a location must stay searchable)."""
     for p in problems:
         tag = "錯誤 error" if p.severity == "error" else "警告 warning"
-        typer.echo(f"{tag}: {p}", err=True)
+        typer.echo(f"{tag}: {_safe_problem(p)}", err=True)
 
 
 def fail(problems: list[Problem], code: int = 2) -> None:
@@ -98,60 +238,87 @@ def _main(version: bool = typer.Option(False, "--version", help="顯示版本。
 
 @app.command()
 def check(
-    text: Optional[str] = typer.Argument(None, help="預算說明文字。 The line's description."),
-    account: str = typer.Option("", "--account", "-a", help="用途別科目，如「2036 按日按件計資酬金」。 Account code and name."),
-    amount: Optional[str] = typer.Option(None, "--amount", help="金額，如 22500 或 1,234。 Amount."),
-    unit: Optional[str] = typer.Option(None, "--unit", "-u", help="金額單位：元、千元、萬元（預設依規則檔）。 Unit."),
-    plan: str = typer.Option("", "--plan", help="工作計畫。 Work plan."),
-    branch: str = typer.Option("", "--branch", help="分支計畫。 Branch plan."),
-    year: Optional[int] = typer.Option(None, "--year", help="年度（民國）。 ROC year."),
-    file: Optional[Path] = typer.Option(None, "--file", "-f",
-                                        help="一次檢查多行：CSV 檔（表頭含 說明、金額…），'-' 為標準輸入。 CSV of lines, '-' for stdin."),
-    encoding: str = typer.Option("utf-8-sig", "--encoding", help="--file 的編碼（例如 cp950）。 Encoding of --file."),
+    text: Optional[str] = typer.Argument(None, metavar="[說明文字]", help="預算說明文字。 The line's description."),
+    account: str = typer.Option("", "--account", "-a", metavar="科目",
+                                help="用途別科目，如「2036 按日按件計資酬金」。 Account code and name."),
+    amount: Optional[str] = typer.Option(None, "--amount", metavar="金額", help="金額，如 22500 或 1,234。 Amount."),
+    unit: Optional[str] = UnitOption,
+    plan: str = typer.Option("", "--plan", metavar="工作計畫", help="工作計畫。 Work plan."),
+    branch: str = typer.Option("", "--branch", metavar="分支計畫", help="分支計畫。 Branch plan."),
+    year: Optional[int] = typer.Option(None, "--year", metavar="年度", help="年度（民國）。 ROC year."),
+    file: Optional[Path] = typer.Option(
+        None, "--file", "-f", metavar="檔案",
+        help="一次檢查多行：預算匯出檔或 CSV（表頭含 說明、金額…），'-' 為標準輸入。 An export or CSV of lines, '-' for stdin."),
     against: Optional[Path] = typer.Option(
-        None, "--against", help="與去年的附註工作簿比對：`check --against LAST.性別預算.xlsx NEW.xlsx` 列出新增、判定不同、"
-                                "消失的項目。 Compare NEW with last year's annotated workbook."),
+        None, "--against", metavar="去年附註工作簿",
+        help="與去年的附註工作簿比對：`check --against LAST.性別預算.xlsx NEW.xlsx` 列出新增、判定不同、"
+             "消失的項目。 Compare NEW with last year's annotated workbook."),
+    sheet: Optional[str] = SheetOption,
+    mapping: Optional[list[str]] = MapOption,
+    encoding: Optional[str] = EncodingOption,
+    max_rows: int = MaxRowsOption,
     rules: Optional[Path] = RulesOption,
     as_json: bool = JsonOption,
     verbose: bool = VerboseOption,
 ) -> None:
     """檢查新的預算項目是否屬於性別預算，並說明理由。 Does a new line item count, and why?
 
-    Exit 0 when every line is matched or unmatched, 1 when any needs review, 2 on bad usage.
-    """
-    from .check import check_lines, lines_from_args, lines_from_csv
+    結束碼：全部「符合」或「不符合」為 0； 有「待覆核」（或 --file 有讀不懂的列）為 1； 用法或輸入錯誤為 2。
 
-    if against is not None:
-        _check_against(against, text, rules, as_json, verbose)
+    Exit 0 when every line is matched or unmatched, 1 when any needs review (or a row of --file
+    could not be read), 2 on bad usage.
+    """
+    from .check import check_lines, lines_from_args, lines_from_exports
+
+    problems: list[Problem] = []
     with guarded(verbose):
+        if against is not None:
+            _check_against(against, text, rules, read_options(sheet, mapping, encoding, unit, max_rows), as_json)
         ruleset = _load_rules(rules)
         if file is not None:
             if text is not None:
-                fail([Problem("usage", "請擇一：說明文字或 --file", "give a text or --file, not both")])
-            if str(file) == "-":
-                lines = lines_from_csv(sys.stdin.buffer.read(), "<stdin>", ruleset, encoding)
-            else:
-                lines = lines_from_csv(_read_bytes(file), str(file), ruleset, encoding)
+                raise BudgetError.one("usage", "請擇一：說明文字或 --file", "give a text or --file, not both")
+            options = read_options(sheet, mapping, encoding, unit, max_rows)
+            with _spooled(file) as path:
+                lines, problems = lines_from_exports([path], ruleset, options)
         elif text is not None:
+            if not text.strip():
+                raise BudgetError.one("usage", "說明文字是空的", "the description is empty",
+                                      hint='例如 gender-budget check "性別意識培力課程講座鐘點費"')
             lines = [lines_from_args(text, account=account, amount=amount, unit=unit, plan=plan,
                                      branch=branch, year=year, rules=ruleset)]
         else:
-            fail([Problem("usage", "請給說明文字，或以 --file 指定 CSV", "give a description or --file")])
+            raise BudgetError.one("usage", "請給說明文字，或以 --file 指定預算匯出檔", "give a description or --file")
         results = check_lines(lines, ruleset)
+    _print_problems(problems)
     if as_json:
         payload = [r.to_dict() for r in results]
         _dump(payload[0] if file is None else payload)
     else:
         _print_check(results, ruleset)
-    raise typer.Exit(1 if any(r.decision.status == "review" for r in results) else 0)
+    findings = any(r.decision.status == "review" for r in results) or any(p.severity == "error" for p in problems)
+    raise typer.Exit(1 if findings else 0)
 
 
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise BudgetError.one("input-not-found", "找不到檔案", "file not found", file=str(path))
-    if path.is_dir():
-        raise BudgetError.one("input-is-directory", "這是資料夾，不是檔案", "path is a directory", file=str(path))
-    return path.read_bytes()
+def _spooled(file: Path):
+    """Context manager yielding ``file``, or for ``-`` the standard input saved to a temporary file first."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _spool() -> Iterator[Path]:
+        if str(file) != "-":
+            yield file
+            return
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="gender-budget-") as folder:
+            path = Path(folder) / "標準輸入"  # no suffix: the format is told from the bytes
+            with open(path, "wb") as fh:
+                for chunk in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
+                    fh.write(chunk)
+            yield path
+
+    return _spool()
 
 
 def _print_check(results, ruleset) -> None:
@@ -164,24 +331,26 @@ def _print_check(results, ruleset) -> None:
         d, line = r.decision, r.line
         cat = ruleset.category(d.category) if d.category else None
         table = Table(show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold")
-        table.add_column()
-        table.add_row("說明", line.description)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
+        if line.row is not None and line.file:
+            _add_row(table, "來源", line.source)
+        _add_row(table, "說明", line.description)
         if line.account or line.account_code:
-            table.add_row("用途別科目", f"{line.account_code} {line.account}".strip())
-        table.add_row("判定", f"{STATUS_LABELS[d.status]} ({d.status})")
-        table.add_row("類別", f"{cat.name}（{cat.id}，第{cat.official_class}類）" if cat else "—")
+            _add_row(table, "用途別科目", f"{line.account_code} {line.account}".strip())
+        _add_row(table, "判定", f"{STATUS_LABELS[d.status]} ({d.status})")
+        _add_row(table, "類別", f"{cat.name}（{cat.id}，第{cat.official_class}類）" if cat else "—")
         if d.share_percent is not None:
-            table.add_row("計入比例", f"{r.fmt(d.share_percent)}%")
+            _add_row(table, "計入比例", f"{r.fmt(d.share_percent)}%")
         if line.amount is not None:
-            table.add_row("金額", f"{r.fmt_money(line.amount)} {line.unit}")
-            table.add_row("性別預算數", f"{r.fmt_money(d.gender_amount)} {line.unit}")
-        table.add_row("依據", d.explain() or "無任何類別的條件符合 (no category matched)")
-        table.add_row("規則", f"{d.rule}（{ruleset.name}）" if d.rule else "—")
+            _add_row(table, "金額", f"{r.fmt_money(line.amount)} {line.unit}")
+            _add_row(table, "性別預算數", f"{r.fmt_money(d.gender_amount)} {line.unit}")
+        _add_row(table, "依據", d.explain() or "無任何類別的條件符合 (no category matched)")
+        _add_row(table, "規則", f"{d.rule}（{ruleset.name}）" if d.rule else "—")
         if d.also_matched:
-            table.add_row("亦符合", "、".join(d.also_matched))
-        for s in d.subitems:
-            table.add_row(f"子項 {s.marker}", f"{s.text}  → {'、'.join(s.categories) or '—'}")
+            _add_row(table, "亦符合", "、".join(d.also_matched))
+        for sub in d.subitems:
+            _add_row(table, f"子項 {sub.marker}", f"{sub.text}  → {'、'.join(sub.categories) or '—'}")
         console.print(table)
         console.print()
 
@@ -205,12 +374,14 @@ def rules_show(
         return
     from rich.table import Table
 
-    table = Table(title=f"{ruleset.name}  ({ruleset.path})")
-    for title in ("代碼 id", "名稱", "官方分類", "比例%", "條件", "範例"):
-        table.add_column(title)
+    table = Table(title=_cell(f"{ruleset.name}  ({ruleset.path})"))
+    widest_id = max((len(c["id"]) for c in summary["categories"]), default=8)
+    table.add_column("代碼 id", no_wrap=True, min_width=widest_id)  # ids are typed by users: never cut
+    for title in ("名稱", "官方分類", "比例%", "條件", "範例"):
+        table.add_column(title, overflow="fold")
     for c in summary["categories"]:
-        table.add_row(c["id"], c["name"], str(c["official_class"]), c["share_percent"], c["conditions"],
-                      str(len(c["examples"])))
+        _add_row(table, c["id"], c["name"], c["official_class"], c["share_percent"], c["conditions"],
+                 len(c["examples"]))
     _console().print(table)
 
 
@@ -234,10 +405,10 @@ def rules_test(
         console = _console()
         for o in outcomes:
             mark = "[green]通過 PASS[/]" if o.passed else "[red]失敗 FAIL[/]"
-            console.print(f"{mark} {o.category} #{o.index + 1}: ", end="")
-            console.print(o.text, markup=False)
+            console.print(f"{mark} ", end="")
+            console.print(terminal_text(f"{o.category} #{o.index + 1}: {o.text}"), markup=False)
             if not o.passed:
-                console.print("    " + o.why, markup=False)
+                console.print("    " + terminal_text(o.why), markup=False)
         console.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     raise typer.Exit(1 if failed else 0)
 
@@ -259,16 +430,16 @@ def _reviewed_step(reviewed: Path, inputs: list[Path], output: Optional[Path], r
 
 # --- check --against (issue 5) -----------------------------------------------------------------
 
-def _check_against(last: Path, new: Optional[str], rules: Optional[Path], as_json: bool, verbose: bool) -> None:
+def _check_against(last: Path, new: Optional[str], rules: Optional[Path], options: ReadOptions,
+                   as_json: bool) -> None:
     """`check --against LAST NEW`: new lines, changed decisions, vanished gender lines; exit 1 if any."""
     from .pipeline import check_against
 
-    with guarded(verbose):
-        if not new:
-            fail([Problem("usage", "請給今年的預算檔：check --against LAST.性別預算.xlsx NEW.xlsx",
-                          "give this year's file after --against LAST")])
-        ruleset = _load_rules(rules)
-        comparison = check_against(str(last), new, ruleset)
+    if not new:
+        raise BudgetError.one("usage", "請給今年的預算檔：check --against LAST.性別預算.xlsx NEW.xlsx",
+                              "give this year's file after --against LAST")
+    ruleset = _load_rules(rules)
+    comparison = check_against(str(last), new, ruleset, options=options)
     if comparison.problems:
         _print_problems(comparison.problems)
     if as_json:
@@ -279,8 +450,6 @@ def _check_against(last: Path, new: Optional[str], rules: Optional[Path], as_jso
 
 
 def _print_comparison(comparison) -> None:
-    from rich.table import Table
-
     from .money import format_thousands, to_decimal
 
     console = _console()
@@ -305,14 +474,13 @@ def _print_comparison(comparison) -> None:
          lambda e: (decision(e["decision"]), "")),
     )
     for title, entries, verdicts in sections:
-        table = Table(title=f"{title}（{len(entries)}）", title_justify="left")
-        for column in ("來源", "工作計畫／分支計畫", "說明", "金額", "去年", "今年"):
-            table.add_column(column, overflow="fold")
+        table = _table("來源", "工作計畫／分支計畫", "說明", "金額", "去年", "今年", title=f"{title}（{len(entries)}）",
+                       title_justify="left")
         for e in entries:
             where = e.get("workbook") and f"{e['workbook']} 明細第{e['detail_row']}列" or f"{e['file']} 第{e['row']}列"
             before, after = verdicts(e)
-            table.add_row(where, "／".join(p for p in (e["plan"], e["branch"]) if p), e["description"],
-                          f"{money(e['amount'])} {e['unit']}", before, after)
+            _add_row(table, where, "／".join(p for p in (e["plan"], e["branch"]) if p), e["description"],
+                     f"{money(e['amount'])} {e['unit']}", before, after)
         console.print(table)
     others = sum(1 for e in comparison.new if not e["attention"])
     if others:
@@ -324,39 +492,53 @@ def _print_comparison(comparison) -> None:
 
 @app.command()
 def report(
-    inputs: list[Path] = typer.Argument(..., help="附註工作簿（或預算匯出檔），第一個為報告年度，其餘為比較年度。 "
-                                                  "Annotated workbooks (or raw exports); the first is the report's year."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
+    inputs: list[Path] = typer.Argument(..., metavar="檔案…",
+                                        help="附註工作簿（或預算匯出檔），第一個為報告年度，其餘為比較年度。 "
+                                             "Annotated workbooks (or raw exports); the first is the report's year."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="報告檔",
                                           help="報告檔；預設為第一個輸入旁的「<年度>年度性別預算報告.xlsx」。 Report workbook."),
-    unit: Optional[str] = typer.Option(None, "--unit", "-u", help="報告金額單位：元、千元、萬元（預設依規則檔 [report]，再預設千元）。 Unit."),
-    agency: Optional[str] = typer.Option(None, "--agency", help="機關名稱（顯示於標題）。 Agency name for the titles."),
-    year: Optional[list[int]] = typer.Option(None, "--year", help="民國年度，依輸入順序逐一指定（資料中找不到年度時用）。 "
-                                                                "ROC year of each input, in order."),
+    unit: Optional[str] = typer.Option(None, "--unit", "-u", metavar="單位",
+                                       help="報告金額單位：元、千元、萬元（預設依規則檔 [report]，再預設千元）。 Unit of the report."),
+    agency: Optional[str] = typer.Option(None, "--agency", metavar="機關", help="機關名稱（顯示於標題）。 Agency name for the titles."),
+    year: Optional[list[int]] = typer.Option(None, "--year", metavar="年度",
+                                             help="民國年度，依輸入順序逐一指定（資料中找不到年度時用）。 ROC year of each input, in order."),
+    sheet: Optional[str] = SheetOption,
+    mapping: Optional[list[str]] = MapOption,
+    encoding: Optional[str] = EncodingOption,
+    input_unit: Optional[str] = InputUnitOption,
+    max_rows: int = MaxRowsOption,
     rules: Optional[Path] = RulesOption,
     as_json: bool = JsonOption,
     verbose: bool = VerboseOption,
 ) -> None:
     """產出年度性別預算報告：編列情形表、年度比較、統計。 The annual gender budget report.
 
-    Reviewed decisions (覆核) in annotated workbooks win over the rules; raw exports are classified
-    on the fly. The table's columns come from the rules file, e.g.
+    附註工作簿中的覆核決定優先於規則； 預算匯出檔則當場分類（讀取選項 --sheet、--map、--encoding、
+    --input-unit、--max-rows）。 報表欄位由規則檔指定。
+
+    Reviewed decisions (覆核) win over the rules; raw exports are classified on the fly. The table's
+    columns come from the rules file, e.g.
     [report] unit = "千元", agency = "…", columns = [{key = "class"}, {key = "amount", title = "性別預算數（{unit}）"}];
     keys: class, category, category_name, plan, branch, plan_branch, accounts, amount, plan_budget,
     plan_share, estimate, goal, basis, evidence, descriptions, lines, review_note.
+
+
+    結束碼：完成為 0； 仍有待覆核的列或無法套用的覆核為 1； 輸入錯誤為 2（不寫出任何檔案）。
+
     Exit 0 when complete, 1 when lines still await review or a 覆核 entry could not be applied,
     2 on bad input (nothing written).
     """
+    from .outputs.report_workbook import default_output, write_report_workbook
     from .pipeline import make_report
     from .report import exit_code
-    from .outputs.report_workbook import default_output, write_report_workbook
 
     with guarded(verbose):
+        options = read_options(sheet, mapping, encoding, input_unit, max_rows)
         ruleset = _load_rules(rules)
-        built = make_report(inputs, ruleset, years=year or (), unit=unit, agency=agency)
+        built = make_report(inputs, ruleset, years=year or (), unit=unit, agency=agency, options=options)
         target = output or default_output(built, inputs[0])
         write_report_workbook(built, target, inputs)
-    if built.problems:
-        _print_problems(built.problems)
+    _print_problems(built.problems)
     if as_json:
         _dump({**built.to_dict(), "output": str(target)})
     else:
@@ -365,70 +547,61 @@ def report(
 
 
 def _print_report(built, target: Path) -> None:
-    from rich.table import Table
-
     from .money import format_thousands
 
-    table = Table(title=f"{built.agency + ' ' if built.agency else ''}{built.report_year}年度性別預算報告（{built.unit}）")
-    for title in ("年度", "預算總額", "性別預算", "占比", "待覆核"):
-        table.add_column(title, justify="right")
+    title = f"{built.agency + ' ' if built.agency else ''}{built.report_year}年度性別預算報告（{built.unit}）"
+    table = _table(title=title)
+    for column in ("年度", "預算總額", "性別預算", "占比", "待覆核"):
+        table.add_column(column, justify="right", overflow="fold")
     for y in built.years:
         share = "—" if y.share is None else f"{y.share}%"
-        table.add_row(str(y.year), format_thousands(built.in_unit(y.budget_total)),
-                      format_thousands(built.in_unit(y.gender_total)), share, str(y.pending_lines))
+        _add_row(table, y.year, format_thousands(built.in_unit(y.budget_total)),
+                 format_thousands(built.in_unit(y.gender_total)), share, y.pending_lines)
     console = _console()
     console.print(table)
     for note in built.notes:
-        console.print("附註：" + note.message, markup=False)
-    console.print(f"已寫出 {target}", markup=False)
+        console.print(_cell("附註：" + note.message))
+    _echo(f"已寫出 {target}")
 
 # --- classify (issue 4) ------------------------------------------------------------------------
 
 @app.command()
 def classify(
-    inputs: list[Path] = typer.Argument(..., help="預算明細匯出檔（.xlsx、.xls、.ods、.csv），可多個。 Budget exports."),
+    inputs: list[Path] = typer.Argument(..., metavar="檔案…",
+                                        help="預算明細匯出檔（.xlsx、.xls、.ods、.csv），可多個。 Budget exports."),
     rules: Optional[Path] = RulesOption,
     output: Optional[Path] = typer.Option(
-        None, "--output", "-o", help="附註工作簿；預設為第一個輸入旁的「<檔名>.性別預算.xlsx」。 Output workbook."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="要讀的工作表（活頁簿有多個時）。 Sheet to read."),
-    mapping: Optional[list[str]] = typer.Option(
-        None, "--map", help="欄位對應 欄位=表頭，可重複，例如 --map description=摘要；優先於規則檔 [columns]。 "
-                            "field=header (repeatable)."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV 編碼（例如 cp950）；預設自動判斷。 CSV encoding."),
-    unit: Optional[str] = typer.Option(
-        None, "--unit", "-u", help="金額單位：元、千元、萬元（預設依表頭或標題，再依規則檔）。 Unit of the amounts."),
-    max_rows: int = typer.Option(1_048_576, "--max-rows", min=1, help="每個工作表最多讀取的列數。 Row limit per sheet."),
+        None, "--output", "-o", metavar="附註工作簿",
+        help="附註工作簿；預設為第一個輸入旁的「<檔名>.性別預算.xlsx」。 Output workbook."),
+    sheet: Optional[str] = SheetOption,
+    mapping: Optional[list[str]] = MapOption,
+    encoding: Optional[str] = EncodingOption,
+    unit: Optional[str] = UnitOption,
+    max_rows: int = MaxRowsOption,
     reviewed: Optional[Path] = typer.Option(
-        None, "--reviewed", help="沿用去年（或上次）附註工作簿中已覆核的決定，套用到相同的項目；金額變動者沿用並標示。 "
-                                 "Carry reviewed decisions over from an earlier annotated workbook."),
+        None, "--reviewed", metavar="已覆核工作簿",
+        help="沿用去年（或上次）附註工作簿中已覆核的決定，套用到相同的項目；金額變動者沿用並標示。 "
+             "Carry reviewed decisions over from an earlier annotated workbook."),
     as_json: bool = JsonOption,
     timings: bool = typer.Option(False, "--timings", help="顯示各階段耗時（標準錯誤）。 Print time per stage on stderr."),
     verbose: bool = VerboseOption,
 ) -> None:
     """分類預算明細並產出附註工作簿（摘要、明細、待覆核、規則、紀錄）。 Classify exports into an annotated workbook.
 
+    輸出檔完整寫好才取代舊檔，且絕不覆寫輸入檔。 結束碼：沒有待覆核為 0； 有待覆核或讀不懂的列為 1；
+    輸入錯誤為 2（不寫出任何檔案）。
+
     The output is written atomically and never over an input. Exit 0 when nothing needs review,
     1 when lines need review or a row could not be read, 2 on bad input (nothing written).
     """
-    from .exports.columns import parse_mapping
-    from .exports.options import ReadOptions
-    from .money import canonical_unit
     from .pipeline import run_classify
 
     with guarded(verbose):
+        _refuse_folders(inputs)
+        options = read_options(sheet, mapping, encoding, unit, max_rows)
         ruleset = _load_rules(rules)
-        try:
-            pairs = parse_mapping(mapping or [])
-        except ValueError as exc:
-            fail([Problem("usage", str(exc), "bad --map option", hint="例如 --map description=摘要")])
-        forced_unit = None
-        if unit is not None:
-            forced_unit = canonical_unit(unit)
-            if forced_unit is None:
-                fail([Problem("usage", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")])
         adjust = _reviewed_step(reviewed, inputs, output, ruleset) if reviewed is not None else None
         with _progress_bar(enabled=sys.stderr.isatty() and not verbose) as progress:
-            options = ReadOptions(sheet=sheet, mapping=pairs, encoding=encoding, unit=forced_unit, max_rows=max_rows)
             result = run_classify(inputs, ruleset, output=output, options=options, progress=progress, adjust=adjust)
     _print_some_problems(result.problems, verbose)
     if as_json:
@@ -438,6 +611,14 @@ def classify(
     if timings:
         typer.echo("耗時 timings: " + "，".join(f"{k} {v:.2f}s" for k, v in result.timings.items()), err=True)
     raise typer.Exit(result.exit_code)
+
+
+def _refuse_folders(inputs: list[Path]) -> None:
+    """A folder given as an input (`classify .`) is a usage mistake, said before an output name is made from it."""
+    folders = [path for path in inputs if path.is_dir()]
+    if folders:
+        raise BudgetError([Problem("file-is-directory", "這是資料夾，不是檔案；請指定資料夾內的預算匯出檔。",
+                                   "this is a directory, not a file", file=str(path)) for path in folders])
 
 
 def _print_some_problems(problems: list[Problem], verbose: bool, limit: int = 20) -> None:
@@ -496,7 +677,10 @@ def _print_classify(result) -> None:
     if result.output:
         lines.append(f"已寫出 {result.output}")
     for text in lines:
-        typer.echo(text)  # never wrapped: the output path must stay whole
+        _echo(text)  # never wrapped: the output path must stay whole
+
+
+# --- more commands go here ---------------------------------------------------------------------
 
 
 def main() -> None:

@@ -71,6 +71,27 @@ class AmountError(ValueError):
     """The text is not an amount of money this tool will read."""
 
 
+#: No budget line holds this much (10^15 of any unit; a whole national budget is about 3×10^12 元), and
+#: past it a spreadsheet's 15-digit numbers can no longer hold the amount exactly.
+AMOUNT_LIMIT = Decimal(10) ** 15
+#: Digits an amount's text may have (integer and fraction together): more is not a budget figure.
+AMOUNT_DIGITS = 19
+
+
+def _too_large(shown: object) -> AmountError:
+    """The error for an amount no budget could hold (the text shortened: it may be thousands of digits)."""
+    text = str(shown)
+    text = text if len(text) <= 40 else f"{text[:20]}…（共 {len(text)} 字元）"
+    return AmountError(f"「{text}」超出預算金額可能的範圍（絕對值須小於 10^15）")
+
+
+def _in_range(amount: Decimal, shown: object) -> Decimal:
+    """``amount`` itself, or :class:`AmountError` when no budget could hold it (or a sheet could not store it)."""
+    if abs(amount) >= AMOUNT_LIMIT:
+        raise _too_large(shown)
+    return amount
+
+
 def parse_amount(value: object) -> tuple[Decimal | None, str | None]:
     """Parse one amount cell strictly.
 
@@ -85,17 +106,17 @@ def parse_amount(value: object) -> tuple[Decimal | None, str | None]:
     if isinstance(value, bool):
         raise AmountError(f"「{value}」不是金額")
     if isinstance(value, int):
-        return Decimal(value), None
+        return _in_range(Decimal(value), value), None
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise AmountError(f"「{value}」不是金額")
         # repr gives the shortest text that round-trips: Decimal(repr(2.675)) == Decimal("2.675").
-        d = Decimal(repr(value))
+        d = _in_range(Decimal(repr(value)), value)
         return (d.quantize(Decimal(1)) if d == d.to_integral_value() else d), None
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise AmountError(f"「{value}」不是金額")
-        return value, None
+        return _in_range(value, value), None
     text = str(value)
     folded = unicodedata.normalize("NFKC", text).strip()
     folded = re.sub(r"[\s\u3000]+", "", folded)
@@ -117,7 +138,9 @@ def parse_amount(value: object) -> tuple[Decimal | None, str | None]:
         raise AmountError(f"「{text}」無法解讀為金額")
     digits = match.group("int").replace(",", "")
     frac = match.group("frac")
-    amount = Decimal(digits + ("." + frac if frac else ""))
+    if len(digits.lstrip("0")) + len(frac or "") > AMOUNT_DIGITS:
+        raise _too_large(text)
+    amount = _in_range(Decimal(digits + ("." + frac if frac else "")), text)
     return (-amount if negative else amount), unit
 
 

@@ -337,7 +337,7 @@ def make_report(paths: Sequence[str | Path], rules: RuleSet, *, years: Sequence[
     if unit is not None:
         canonical = canonical_unit(unit)
         if canonical is None:
-            raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
+            raise BudgetError.one("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
         unit = canonical
     return build_report(load_inputs(paths, rules, years, options), rules, unit=unit, agency=agency)
 

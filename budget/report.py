@@ -1,7 +1,8 @@
 """The annual gender budget report's figures: items, totals by class/category/account, year-over-year changes.
 
 All sums are exact Decimal in 元; amounts are converted to the report's unit and rounded half up
-only for display, with a note wherever the rounded rows do not add up to the rounded total.
+only for display, with one note per year (:data:`ROUNDING_NOTE`) when rounded rows do not add up to a
+rounded total; the note's ``differences`` say where, for machines.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from .money import UNITS, convert, format_amount, format_thousands, round_half_u
 from .normalize import fold
 from .problems import WARNING, BudgetError, Problem
 from .rules import REPORT_COLUMN_KEYS, ReportSettings, RuleSet
+from .wording import estimate_of, line_detail, review_wording  # noqa: F401  (part of the report's face)
+
+#: The one rounding note a year gets, wherever its rounded rows and totals differ.
+ROUNDING_NOTE = "因四捨五入，各項加總與合計或有差異"
 
 #: Default zh-TW titles of the report columns; ``{unit}`` becomes the report's unit.
 COLUMN_TITLES: dict[str, str] = {
@@ -24,7 +29,8 @@ COLUMN_TITLES: dict[str, str] = {
     "plan": "工作計畫",
     "branch": "分支計畫",
     "plan_branch": "工作計畫／分支計畫",
-    "accounts": "預算科目（用途別）",
+    "item": "項目",
+    "accounts": "預算科目",
     "amount": "性別預算數（{unit}）",
     "plan_budget": "工作計畫預算數（{unit}）",
     "plan_share": "占工作計畫預算比率（%）",
@@ -33,15 +39,14 @@ COLUMN_TITLES: dict[str, str] = {
     "basis": "依據",
     "evidence": "判定依據／說明",
     "descriptions": "預算說明",
+    "explanation": "說明",
     "lines": "明細筆數",
     "review_note": "覆核說明",
 }
 assert set(COLUMN_TITLES) == set(REPORT_COLUMN_KEYS)
 
 #: The columns of 性別預算編列情形表 when the rules file's ``[report]`` table names none.
-DEFAULT_COLUMNS: tuple[str, ...] = (
-    "class", "category_name", "plan_branch", "accounts", "amount", "plan_share", "goal", "evidence",
-)
+DEFAULT_COLUMNS: tuple[str, ...] = ("class", "item", "goal", "accounts", "amount", "explanation")
 #: Columns holding amounts in the report's unit, percentages, and counts (the rest are text).
 AMOUNT_COLUMNS = frozenset({"amount", "plan_budget"})
 PERCENT_COLUMNS = frozenset({"plan_share"})
@@ -117,6 +122,8 @@ class ReportItem:
     evidence: list[str] = field(default_factory=list)
     estimates: list[str] = field(default_factory=list)
     review_notes: list[str] = field(default_factory=list)
+    #: One entry per counted line: its description and, for a reviewed line, the decision in words.
+    details: list[str] = field(default_factory=list)
     goal: str = ""
     basis: str = ""
     lines: int = 0
@@ -125,6 +132,11 @@ class ReportItem:
     def key(self) -> tuple[str, str, str]:
         """What makes it the same item in another year: category, plan, branch."""
         return (self.category, fold(self.plan), fold(self.branch))
+
+    @property
+    def title(self) -> str:
+        """The item in words: 工作計畫／分支計畫／the category's name."""
+        return "／".join(p for p in (self.plan, self.branch, self.category_name) if p)
 
     @property
     def plan_share(self) -> Decimal | None:
@@ -165,15 +177,16 @@ class Note:
     year: int | None
     scope: str
     message: str
-    rows_sum: Decimal | None = None
-    total: Decimal | None = None
+    #: For the rounding note: each table (scope) whose rounded rows differ from its rounded total.
+    differences: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)  # (scope, rows_sum, total)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"year": None if self.year is None else str(self.year), "scope": self.scope,
                                "message": self.message}
-        if self.rows_sum is not None and self.total is not None:
-            out.update(rows_sum=format_amount(self.rows_sum), total=format_amount(self.total),
-                       difference=format_amount(self.total - self.rows_sum))
+        if self.differences:
+            out["differences"] = [{"scope": scope, "rows_sum": format_amount(rows), "total": format_amount(total),
+                                   "difference": format_amount(total - rows)}
+                                  for scope, rows, total in self.differences]
         return out
 
 
@@ -219,6 +232,7 @@ class Report:
     notes: list[Note] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)  # the signature row, left to right
 
     def in_unit(self, yuan: Decimal) -> Decimal:
         """An exact amount in 元 expressed in the report's unit, rounded half up to a whole unit."""
@@ -241,6 +255,17 @@ class Report:
         for item in self.main.items:
             groups.setdefault(item.official_class, []).append(item)
         return sorted(groups.items())
+
+    def classes(self) -> list[tuple[int, list[ReportItem]]]:
+        """All five official classes in order, each with the report year's items (empty where none);
+        a class the rules no longer know (0) follows when it has items."""
+        groups = dict(self.items_by_class())
+        numbers = sorted(set(OFFICIAL_CLASSES) | set(groups))
+        return [(k, groups.get(k, [])) for k in numbers if k in OFFICIAL_CLASSES or groups.get(k)]
+
+    def rounding_note(self, year: int) -> Note | None:
+        """The year's one rounding note, if its rounded rows and totals differ anywhere."""
+        return next((n for n in self.notes if n.year == year and n.scope == "四捨五入"), None)
 
     def class_name(self, number: int) -> str:
         return OFFICIAL_CLASSES.get(number, "未分類")
@@ -266,6 +291,10 @@ class Report:
             return item.branch
         if key == "plan_branch":
             return "／".join(p for p in (item.plan, item.branch) if p)
+        if key == "item":
+            return item.title
+        if key == "explanation":
+            return "\n".join(item.details)
         if key == "accounts":
             return "、".join(item.accounts)
         if key == "amount":
@@ -317,7 +346,7 @@ class Report:
                 "plan_share_percent": None if item.plan_share is None else format_amount(item.plan_share),
                 "estimate": "；".join(item.estimates), "goal": item.goal, "basis": item.basis,
                 "evidence": list(item.evidence), "descriptions": list(item.descriptions), "lines": item.lines,
-                "review_notes": list(item.review_notes),
+                "review_notes": list(item.review_notes), "item": item.title, "details": list(item.details),
             })
         changes = []
         for c in self.changes:
@@ -334,23 +363,13 @@ class Report:
             "notes": [n.to_dict() for n in self.notes],
             "problems": [p.to_dict() for p in self.problems],
             "sources": self.sources,
+            "signatures": list(self.signatures),
         }
 
 
 def account_label(line: LineItem) -> str:
     """``2036 按日按件計資酬金`` (code and name as far as known)."""
     return " ".join(p for p in (line.account_code, line.account) if p) or "（未列科目）"
-
-
-def estimate_of(line: LineItem, decision: Decision) -> str:
-    """How the line's gender amount was estimated, in words."""
-    if decision.review:
-        return f"覆核：{decision.review}"
-    if decision.subitems and any(s.categories for s in decision.subitems):
-        return "依子項所列金額"
-    if decision.share_percent is None or decision.share_percent == 100:
-        return "全額計入"
-    return f"依比例 {format_amount(decision.share_percent)}%"
 
 
 def build_report(inputs: Sequence[YearInput], rules: RuleSet, *, unit: str | None = None,
@@ -360,7 +379,7 @@ def build_report(inputs: Sequence[YearInput], rules: RuleSet, *, unit: str | Non
         raise BudgetError.one("usage", "請至少給一個輸入檔", "give at least one input")
     unit = unit or rules.report.unit
     if unit not in UNITS:
-        raise BudgetError.one("bad-unit", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
+        raise BudgetError.one("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
     categories = {c.id: (c.name, c.official_class, c.goal, c.basis) for c in rules.categories}
     problems: list[Problem] = []
     for inp in inputs:
@@ -371,13 +390,13 @@ def build_report(inputs: Sequence[YearInput], rules: RuleSet, *, unit: str | Non
             problems.append(Problem("report-unknown-category",
                                     f"類別代碼「{cat}」不在規則檔中，以工作簿所載名稱與分類列入",
                                     "category not in the rules file", WARNING, file=inp.path))
-    figures = sorted((_figures(inp, categories) for inp in inputs), key=lambda f: f.year)
+    figures = sorted((_figures(inp, categories, rules) for inp in inputs), key=lambda f: f.year)
     agencies = sorted({line.agency for inp in inputs for line in inp.lines if line.agency})
     report = Report(
         unit=unit,
         agency=agency or rules.report.agency or (agencies[0] if len(agencies) == 1 else ""),
         report_year=inputs[0].year, years=figures, columns=report_columns(rules.report, unit),
-        categories=categories, problems=problems,
+        categories=categories, problems=problems, signatures=list(rules.report.signatures),
         sources=[{"path": inp.path, "kind": inp.kind, "year": str(inp.year), "lines": len(inp.lines)}
                  for inp in inputs],
     )
@@ -386,7 +405,7 @@ def build_report(inputs: Sequence[YearInput], rules: RuleSet, *, unit: str | Non
     return report
 
 
-def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]]) -> YearFigures:
+def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]], rules: RuleSet) -> YearFigures:
     fig = YearFigures(inp.year, inp.path)
     order = {cid: i for i, cid in enumerate(categories)}
     plan_budget: dict[str, Decimal] = {}
@@ -421,7 +440,8 @@ def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]]) -
         _add(item.accounts, label)
         _add(item.descriptions, line.description)
         _add(item.evidence, explanation)
-        _add(item.estimates, estimate_of(line, decision))
+        _add(item.estimates, estimate_of(line, decision, rules))
+        _add(item.details, line_detail(line, decision, rules))
         if decision.review_note:
             _add(item.review_notes, decision.review_note)
     for item in items.values():
@@ -470,36 +490,34 @@ def _item_name(item: ReportItem) -> str:
     return "／".join(p for p in (item.category_name, item.plan, item.branch) if p)
 
 
-def _rounding_note(report: Report, year: int, scope: str, parts: Sequence[Decimal], total: Decimal) -> Note | None:
+def _difference(report: Report, scope: str, parts: Sequence[Decimal], total: Decimal) -> tuple[str, Decimal, Decimal] | None:
     rows = sum((report.in_unit(p) for p in parts), Decimal(0))
     rounded = report.in_unit(total)
-    if rows == rounded:
-        return None
-    unit = report.unit
-    return Note(year, scope,
-                f"{year} 年度{scope}：各列四捨五入後加總為 {format_thousands(rows)} {unit}，與合計 "
-                f"{format_thousands(rounded)} {unit}（以未四捨五入金額加總後四捨五入）相差 "
-                f"{format_thousands(abs(rounded - rows))} {unit}，係四捨五入所致。",
-                rows, rounded)
+    return None if rows == rounded else (scope, rows, rounded)
+
+
+def _rounding_notes(report: Report) -> list[Note]:
+    """One :data:`ROUNDING_NOTE` per year whose rounded rows and totals differ somewhere."""
+    notes: list[Note] = []
+    main = report.main
+    for y in report.years:
+        checks: list[tuple[str, Sequence[Decimal], Decimal]] = []
+        if y is main:
+            checks += [(f"編列情形表 {report.class_name(k)}", [i.amount for i in items], main.by_class.get(k, Decimal(0)))
+                       for k, items in report.items_by_class()]
+            checks.append(("編列情形表 總計", [i.amount for i in main.items], main.gender_total))
+        checks += [("依類別統計", list(y.by_class.values()), y.gender_total),
+                   ("依項目統計", list(y.by_category.values()), y.gender_total),
+                   ("依用途別統計", list(y.by_account.values()), y.gender_total)]
+        found = [d for d in (_difference(report, *c) for c in checks) if d]
+        if found:
+            notes.append(Note(y.year, "四捨五入", ROUNDING_NOTE, differences=found))
+    return notes
 
 
 def _notes(report: Report) -> list[Note]:
-    notes: list[Note] = []
-    main = report.main
-    for klass, items in report.items_by_class():
-        note = _rounding_note(report, main.year, f"編列情形表 {report.class_name(klass)}", [i.amount for i in items],
-                              main.by_class.get(klass, Decimal(0)))
-        if note:
-            notes.append(note)
-    note = _rounding_note(report, main.year, "編列情形表 總計", [i.amount for i in main.items], main.gender_total)
-    if note:
-        notes.append(note)
+    notes = _rounding_notes(report)
     for y in report.years:
-        for scope, parts in (("依類別統計", y.by_class.values()), ("依項目統計", y.by_category.values()),
-                             ("依用途別統計", y.by_account.values())):
-            note = _rounding_note(report, y.year, scope, list(parts), y.gender_total)
-            if note:
-                notes.append(note)
         if y.pending_lines:
             proposed = (f"，建議金額 {format_thousands(report.in_unit(y.pending_amount))} {report.unit}"
                         if y.pending_amount else "")

@@ -95,10 +95,12 @@ class Category(Conditions):
 
 #: Keys a ``[[report.columns]]`` entry may name (their default titles live in budget/report.py).
 REPORT_COLUMN_KEYS: tuple[str, ...] = (
-    "class", "category", "category_name", "plan", "branch", "plan_branch", "accounts", "amount",
-    "plan_budget", "plan_share", "estimate", "goal", "basis", "evidence", "descriptions", "lines",
-    "review_note",
+    "class", "category", "category_name", "plan", "branch", "plan_branch", "item", "accounts", "amount",
+    "plan_budget", "plan_share", "estimate", "goal", "basis", "evidence", "descriptions", "explanation",
+    "lines", "review_note",
 )
+#: Who signs the report, left to right, when the rules file's ``[report] signatures`` names nobody else.
+DEFAULT_SIGNATURES: tuple[str, ...] = ("承辦人", "單位主管", "主計主任", "機關首長")
 
 
 class ReportColumn(_Strict):
@@ -114,6 +116,8 @@ class ReportSettings(_Strict):
     unit: Literal["元", "千元", "萬元"] = "千元"
     agency: StrictStr = ""
     columns: list[ReportColumn] = []
+    #: The signature row under 性別預算編列情形表 (empty list: no signature row).
+    signatures: list[Annotated[StrictStr, Field(min_length=1, max_length=40)]] = list(DEFAULT_SIGNATURES)
 
 
 #: Cost items that, listed beside a gender item (育嬰留職停薪職務代理人薪資、勞健保費及年終工作獎金),
@@ -196,6 +200,10 @@ def parse_rules(data: bytes, label: str = "<rules>") -> RuleSet:
                               file=label) from exc
     try:
         raw = tomllib.loads(text)
+    except RecursionError:
+        raise BudgetError.one("rules-too-deep", "規則檔的陣列或表格巢狀太深，無法讀取", "arrays or tables nested too deep",
+                              file=label, line=_deep_nesting_line(text),
+                              hint="規則檔不需要巢狀超過數層；請檢查這一行的 [ 與 {") from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise BudgetError.one("rules-syntax", f"TOML 語法錯誤：{exc}", "TOML syntax error", file=label,
@@ -216,6 +224,21 @@ def parse_rules(data: bytes, label: str = "<rules>") -> RuleSet:
         match_fields=tuple(parsed.match_fields), columns=dict(parsed.columns), report=parsed.report,
         categories=tuple(parsed.category), cost_terms=tuple(parsed.cost_terms),
     )
+
+
+def _deep_nesting_line(text: str, limit: int = 100) -> int:
+    """The first line where brackets nest deeper than ``limit`` (strings are not told apart: a pointer, not a parser)."""
+    depth, line = 0, 1
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        elif char == "\n":
+            line += 1
+    return 1
 
 
 def _semantic_problems(raw: dict[str, Any], label: str, lines: dict[tuple, int]) -> list[Problem]:
@@ -287,12 +310,28 @@ _MESSAGES_ZH = {
     "string_too_long": "太長",
     "model_type": "必須是表格 [ … ]",
     "dict_type": "必須是表格 [ … ]",
+    "finite_number": "必須是有限的數字（不可為 nan 或 inf）",
+    "int_parsing": "必須是整數",
+    "int_from_float": "必須是整數（不可有小數）",
+    "float_type": "必須是數字",
+    "float_parsing": "必須是數字",
+    "decimal_max_digits": "數字的位數太多",
+    "decimal_max_places": "小數位數太多",
+    "decimal_whole_digits": "整數部分的位數太多",
+    "too_short": "項目太少",
+    "too_long": "項目太多",
+    "bool_parsing": "必須是 true 或 false",
+    "value_error": "值不符規定",
+    "enum": "不是允許的值",
+    "union_tag_invalid": "不是允許的種類",
+    "less_than": "數值太大",
+    "greater_than": "數值太小",
 }
 
 
 def _pydantic_problem(err: dict[str, Any], label: str, lines: dict[tuple, int]) -> Problem:
     loc = tuple("schema" if part == "schema_" else part for part in err["loc"])
-    zh = _MESSAGES_ZH.get(err["type"], err["msg"])
+    zh = _MESSAGES_ZH.get(err["type"], f"值不符規定（{err['type']}）")
     if err["type"] in ("less_than_equal", "greater_than_equal") and loc and loc[-1] == "share_percent":
         zh = "計入比例必須在 0 到 100 之間"
     elif err["type"] == "string_pattern_mismatch" and loc and loc[-1] == "id":

@@ -84,3 +84,22 @@ def test_formatting():
     assert format_amount(Decimal("1E+3")) == "1000"
     assert format_amount(Decimal("13.200")) == "13.2"
     assert format_thousands(Decimal("-1234567.5")) == "-1,234,567.5"
+
+
+@pytest.mark.parametrize("value", [
+    "9" * 5000, "1" + "0" * 15, 10**15, -(10**15), 1e15, 1e300, Decimal("1E+20"), "0." + "1" * 30,
+    "1,000,000,000,000,000",
+])
+def test_amounts_no_budget_could_hold_are_refused_with_a_short_message(value):
+    with pytest.raises(AmountError) as caught:
+        parse_amount(value)
+    assert "超出預算金額可能的範圍" in str(caught.value)
+    assert len(str(caught.value)) < 120  # a 5,000-digit text is not echoed whole
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("999,999,999,999,999", Decimal("999999999999999")), (10**15 - 1, Decimal(10**15 - 1)),
+    ("0.0000000000000000001", Decimal("1E-19")), ("-123,456.78千元", Decimal("-123456.78")),
+])
+def test_amounts_up_to_the_limit_are_read_exactly(value, expected):
+    assert parse_amount(value)[0] == expected

@@ -14,7 +14,7 @@ from budget.cli import app
 from budget.models import EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision
 from budget.problems import BudgetError
 from budget.pipeline import load_inputs, make_report
-from budget.outputs.report_workbook import COMPARE_SHEET, STATS_SHEET, TABLE_SHEET, write_report_workbook
+from budget.outputs.report_workbook import COMPARE_SHEET, EVIDENCE_SHEET, STATS_SHEET, TABLE_SHEET, write_report_workbook
 from budget.rules import parse_rules
 from test_review import RULES_TOML, line, write_annotated
 
@@ -121,19 +121,23 @@ def test_items_are_grouped_by_class_with_plan_shares(golden):
     training = golden["items"][1]
     assert training["lines"] == 2 and training["descriptions"] == ["辦理性別意識培力課程講座鐘點費", "專題演講鐘點費"]
     assert training["review_notes"] == ["四場中一場為性別主題"]
-    assert "覆核：gender-training 25%" in training["estimate"]
+    assert "覆核：計入 25%" in training["estimate"]
+    assert training["item"] == f"{P1}／01 一般行政／性別意識培力課程"
+    assert training["details"] == ["辦理性別意識培力課程講座鐘點費", "專題演講鐘點費（覆核：計入 25%；四場中一場為性別主題）"]
     assert golden["items"][0]["estimate"] == "依比例 60%"
     assert golden["items"][0]["goal"] == "縮短新移民數位落差"
     assert all(i["year"] == "116" for i in golden["items"])
 
 
-def test_rounding_notes_where_rounded_rows_do_not_add_up(golden):
-    notes = {n["scope"]: n for n in golden["notes"] if n["year"] == "116" and "rows_sum" in n}
+def test_one_rounding_note_per_year_with_where_for_machines(golden):
+    rounding = [n for n in golden["notes"] if n["scope"] == "四捨五入"]
+    assert [n["year"] for n in rounding] == ["116"]  # 115 and 114 are whole 千元 amounts
+    assert rounding[0]["message"] == "因四捨五入，各項加總與合計或有差異"
+    where = {d["scope"]: (d["rows_sum"], d["total"], d["difference"]) for d in rounding[0]["differences"]}
     # Class 3 rows show 23 + 11 + 23 = 57 千元 but the class total 56,400 元 rounds to 56.
-    assert (notes["編列情形表 第3類 工具類"]["rows_sum"], notes["編列情形表 第3類 工具類"]["total"]) == ("57", "56")
-    assert (notes["編列情形表 總計"]["rows_sum"], notes["編列情形表 總計"]["total"]) == ("658", "657")
-    assert "編列情形表 第4類 性平法令類" not in notes  # one row: nothing to explain
-    assert not any(n["year"] == "115" and "rows_sum" in n for n in golden["notes"])  # whole 千元 amounts
+    assert where["編列情形表 第3類 工具類"] == ("57", "56", "-1")
+    assert where["編列情形表 總計"] == ("658", "657", "-1")
+    assert "編列情形表 第4類 性平法令類" not in where  # one row: nothing to explain
 
 
 def test_year_over_year_changes(golden):
@@ -161,7 +165,7 @@ def test_unit_yuan_and_10k(books, rules):
     in_yuan = make_report(books[:1], rules, unit="元").to_dict()
     assert in_yuan["years"]["116"]["gender_total"] == "657000"
     assert in_yuan["items"][3]["amount"] == "22500"
-    assert not any("rows_sum" in n for n in in_yuan["notes"])  # exact in 元: no rounding
+    assert not any(n["scope"] == "四捨五入" for n in in_yuan["notes"])  # exact in 元: no rounding
     in_10k = make_report(books[:1], rules, unit="萬元").to_dict()
     assert in_10k["years"]["116"]["gender_total"] == "66"  # 65.7 → 66
     with pytest.raises(BudgetError):
@@ -205,41 +209,74 @@ def test_report_workbook_sheets_and_numbers(books, rules, tmp_path):
     out = write_report_workbook(report, tmp_path / "report.xlsx", books)
     import openpyxl
 
-    assert openpyxl.load_workbook(out).sheetnames == [TABLE_SHEET, COMPARE_SHEET, STATS_SHEET]
+    assert openpyxl.load_workbook(out).sheetnames == [TABLE_SHEET, COMPARE_SHEET, STATS_SHEET, EVIDENCE_SHEET]
     rows = _values(out, TABLE_SHEET)
     assert rows[0][0] == "臺北市政府資訊局 116年度性別預算編列情形表" and rows[1][0] == "單位：新臺幣千元"
-    assert rows[2] == ("類別", "性別預算項目", "工作計畫／分支計畫", "預算科目（用途別）", "性別預算數（千元）",
-                       "占工作計畫預算比率（%）", "性別目標", "判定依據／說明")
-    body = [(r[0], r[1], r[4]) for r in rows[3:] if r[0] and not str(r[0]).startswith("附註")]
+    assert rows[2] == ("類別", "項目", "性別目標", "預算科目", "性別預算數（千元）", "說明")
+    body = [(r[0], r[1], r[4]) for r in rows[3:rows.index(next(r for r in rows if r[0] == "總計")) + 1]]
     assert body == [
-        ("第2類 綱領類\u3000小計", "", 120), ("第2類 綱領類", "新移民數位課程", 120),
-        ("第3類 工具類\u3000小計", "", 56), ("第3類 工具類", "性別意識培力課程", 23), ("第3類 工具類", "性別意識培力課程", 11),
-        ("第3類 工具類", "性別平等專案小組專家學者出席費", 23),
-        ("第4類 性平法令類\u3000小計", "", 481), ("第4類 性平法令類", "育嬰留職停薪職務代理人費用", 481),
+        ("第1類 計畫類\u3000小計", "本年度無此類項目", 0),
+        ("第2類 綱領類\u3000小計", "", 120), ("", f"{P2}／01 數位推廣／新移民數位課程", 120),
+        ("第3類 工具類\u3000小計", "", 56), ("", f"{P1}／01 一般行政／性別意識培力課程", 23),
+        ("", f"{P1}／02 資訊推廣／性別意識培力課程", 11),
+        ("", f"{P1}／01 一般行政／性別平等專案小組專家學者出席費", 23),
+        ("第4類 性平法令類\u3000小計", "", 481), ("", f"{P1}／01 一般行政／育嬰留職停薪職務代理人費用", 481),
+        ("第5類 其他類\u3000小計", "本年度無此類項目", 0),
         ("總計", "", 657),
     ]
-    assert rows[4][5] == pytest.approx(0.0375)
-    notes = [r[0] for r in rows if str(r[0]).startswith("附註")]
-    assert any("57 千元" in n and "56 千元" in n for n in notes)
+    training = [r for r in rows if "性別意識培力課程" in str(r[1])]
+    assert training[0][2] and training[1][2] in ("", None)  # the goal once per category
+    assert training[0][5] == "辦理性別意識培力課程講座鐘點費\n專題演講鐘點費（覆核：計入 25%；四場中一場為性別主題）"
+    notes = [r[0] for r in rows if str(r[0]).startswith(("註", "附註"))]
+    assert notes.count("註：因四捨五入，各項加總與合計或有差異。") == 1
+    assert not any("千元" in n and "相差" in n for n in notes)
+    assert rows[-1][0] == "承辦人：" and [v for v in rows[-1] if v] == ["承辦人：", "單位主管：", "主計主任：", "機關首長："]
     compare = _values(out, COMPARE_SHEET)
     header = next(r for r in compare if r[0] == "項目")
     assert header[:4] == ("項目", "114 年度", "115 年度", "116 年度")
     tools = next(r for r in compare if r[0] == "第3類 工具類")
     assert tools[1:4] == (15, 80, 56) and tools[6] == -24 and tools[7] == pytest.approx(-0.295)
-    assert any(r[1] == "消失" and "性別統計" in r[2] for r in compare)
+    assert next(r for r in compare if r[0] == "第1類 計畫類")[1:4] == (0, 0, 0)
+    assert any(r[2] == "消失" and "性別統計" in r[0] for r in compare)
     stats = _values(out, STATS_SHEET)
     assert ("機關預算總額", 4857) == stats[2][:2] and ("性別預算合計", 657) == stats[3][:2]
     assert stats[4][1] == pytest.approx(0.1353)
+    evidence = _values(out, EVIDENCE_SHEET)
+    assert evidence[2] == ("類別", "項目", "性別預算數（千元）", "計算方式", "判定依據", "明細筆數")
+    assert [r[1] for r in evidence[3:]] == [i.title for i in report.main.items]
     with zipfile.ZipFile(out) as zf:
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 3  # trend on 年度比較; pie and bar on 統計
+
+
+def test_no_english_ids_on_the_report_sheets(books, rules, tmp_path):
+    import openpyxl
+
+    report = make_report(books, rules)
+    out = write_report_workbook(report, tmp_path / "report.xlsx", books)
+    ids = [c.id for c in rules.categories]
+    wb = openpyxl.load_workbook(out)
+    for ws in wb.worksheets:
+        texts = [str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+        leaked = [t for t in texts if any(i in t for i in ids) and "覆核未採用" not in t]
+        assert not leaked, (ws.title, leaked)
+    assert {i["category"] for i in report.to_dict()["items"]} <= set(ids)  # --json keeps the ids
+
+
+def test_signatures_come_from_the_rules_report_table(books, tmp_path):
+    custom = parse_rules((RULES_TOML + '\n[report]\nsignatures = ["製表", "覆核", "機關長官"]\n').encode())
+    rows = _values(write_report_workbook(make_report(books[:1], custom), tmp_path / "s.xlsx"), TABLE_SHEET)
+    assert [v for v in rows[-1] if v] == ["製表：", "覆核：", "機關長官："]
+    none = parse_rules((RULES_TOML + "\n[report]\nsignatures = []\n").encode())
+    rows = _values(write_report_workbook(make_report(books[:1], none), tmp_path / "n.xlsx"), TABLE_SHEET)
+    assert not any("：" in str(v) and str(v).endswith("：") for r in rows for v in r if v)
 
 
 def test_single_year_report_has_no_comparison_sheet(books, rules, tmp_path):
     import openpyxl
 
     out = write_report_workbook(make_report(books[:1], rules), tmp_path / "one.xlsx", books[:1])
-    assert openpyxl.load_workbook(out).sheetnames == [TABLE_SHEET, STATS_SHEET]
+    assert openpyxl.load_workbook(out).sheetnames == [TABLE_SHEET, STATS_SHEET, EVIDENCE_SHEET]
 
 
 def test_input_text_is_never_a_formula_or_link(rules, tmp_path):
@@ -252,7 +289,7 @@ def test_input_text_is_never_a_formula_or_link(rules, tmp_path):
     with zipfile.ZipFile(out) as zf:
         sheets = {n: zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/sheet")}
     assert not any("<f>" in x or "<hyperlink" in x or 't="e"' in x for x in sheets.values())
-    texts = [r[1] for r in _values(out, TABLE_SHEET)[3:] if r[1]]
+    texts = [r[1] for r in _values(out, TABLE_SHEET)[3:] if r[1] and "：" not in r[1] and r[1] != "本年度無此類項目"]
     assert sorted(texts) == sorted(evil)
 
 
@@ -369,3 +406,26 @@ def test_raw_exports_are_classified_on_the_fly(books, rules, tmp_path):
     assert report["sources"][1]["kind"] == "export"
     # With --year the data's year is overridden, input by input.
     assert list(make_report([export], rules, years=[112]).to_dict()["years"]) == ["112"]
+
+
+def test_reviewed_decisions_in_words(rules):
+    from dataclasses import replace
+
+    from budget.report import line_detail, review_wording
+
+    ln = line("專題演講鐘點費", "40000")
+    base = Decision(MATCHED, "gender-training", D(25), D(10000), "reviewed", review="gender-training 25%",
+                    review_note="四場中一場")
+    assert line_detail(ln, base, rules) == "專題演講鐘點費（覆核：計入 25%；四場中一場）"
+    amount = replace(base, review="性別意識培力課程 24000", share_percent=D(60), gender_amount=D(24000), review_note="")
+    assert review_wording(ln, amount, rules) == "覆核：計入 24,000 元"
+    whole = replace(base, review="性別意識培力課程", share_percent=D(100), gender_amount=D(40000))
+    assert review_wording(ln, whole, rules) == "覆核：全額計入"
+    assert review_wording(ln, Decision(UNMATCHED, review="不列入"), rules) == "覆核：不列入"
+
+    class WithFields:  # a decision carrying the review columns' own fields (覆核計入數／覆核比例)
+        status, review, review_note, rule = MATCHED, "", "", "reviewed"
+        share_percent, reviewed_percent, reviewed_amount = D(40), D(40), None
+
+    assert review_wording(ln, WithFields(), rules) == "覆核：計入 40%"
+    assert line_detail(ln, Decision(MATCHED, "gender-training", D(100), D(40000), "gender-training"), rules) == "專題演講鐘點費"

@@ -15,7 +15,7 @@ import pytest
 
 from budget.outputs import atomic as safe_write
 from budget.problems import BudgetError
-from budget.outputs.atomic import atomic_write, check_output_path, remove_stale_temps
+from budget.outputs.atomic import atomic_write, check_output_path, parts_folder_for, remove_stale_temps
 
 
 def _xlsx(path: Path, text: str) -> Path:
@@ -126,22 +126,47 @@ def test_killed_writer_leaves_previous_output_and_a_stale_temp_that_is_cleaned(t
     assert out.read_bytes() == before
     stale = _leftovers(tmp_path)
     assert len(stale) == 1 and stale[0].startswith(".out.xlsx.")
-    assert remove_stale_temps(tmp_path, "out.xlsx") == []  # younger than an hour: kept
-    removed = remove_stale_temps(tmp_path, "out.xlsx", older_than=0)
-    assert [p.name for p in removed] == stale
+    # the killed run holds no lock any more: the next run (of any output in the folder) removes it at once
+    atomic_write(tmp_path / "another.xlsx", lambda temp: _xlsx(temp, "x"))
     assert _leftovers(tmp_path) == []
+    assert out.read_bytes() == before
 
 
-def test_stale_temps_of_other_names_are_left_alone(tmp_path: Path) -> None:
-    other = tmp_path / ".other.xlsx.abc.tmp"
-    other.write_bytes(b"x")
-    mine = tmp_path / ".out.xlsx.abc.tmp"
+def test_a_running_writer_keeps_its_temp_and_parts(tmp_path: Path) -> None:
+    seen = {}
+
+    def write(temp: Path) -> None:
+        parts = parts_folder_for(temp)
+        assert parts is not None and parts.is_dir() and parts.parent == tmp_path
+        (parts / "sheet1.xml").write_text("x")
+        seen["removed"] = remove_stale_temps(tmp_path)  # another run sweeping meanwhile
+        _xlsx(temp, "x")
+
+    atomic_write(tmp_path / "out.xlsx", write)
+    assert seen["removed"] == []
+    assert _leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx"]
+
+
+def test_orphan_parts_folders_are_removed(tmp_path: Path) -> None:
+    parts = tmp_path / ".out.xlsx.abcd1234.tmp.parts"
+    parts.mkdir()
+    (parts / "tmpx").write_bytes(b"x" * 100)
+    temp = tmp_path / ".old.xlsx.zzzz9999.tmp"
+    temp.write_bytes(b"x")
+    removed = remove_stale_temps(tmp_path)
+    assert sorted(p.name for p in removed) == [temp.name, parts.name]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_files_that_only_look_like_temps_are_left_alone(tmp_path: Path) -> None:
+    lookalike = tmp_path / ".other.xlsx.abc.tmp"  # not a name this module makes
+    lookalike.write_bytes(b"x")
+    user = tmp_path / "notes.tmp"
+    user.write_bytes(b"x")
+    mine = tmp_path / ".out.xlsx.abc12345.tmp"
     mine.write_bytes(b"x")
-    old = time.time() - 7200
-    os.utime(other, (old, old))
-    os.utime(mine, (old, old))
     atomic_write(tmp_path / "out.xlsx", lambda temp: _xlsx(temp, "x"))
-    assert other.exists() and not mine.exists()
+    assert lookalike.exists() and user.exists() and not mine.exists()
 
 
 @pytest.mark.parametrize("how", ["same", "dot", "hardlink", "symlink"])

@@ -240,8 +240,11 @@ class _Writer:
     def write(self) -> WorkbookReport:
         import xlsxwriter
 
+        from .atomic import parts_folder_for
+
         started = time.perf_counter()
         self.wb = xlsxwriter.Workbook(str(self.path), {
+            "tmpdir": parts_folder_for(self.path),  # scratch parts beside the temp file, not in /tmp
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             # Shared strings (smaller, faster, read back exactly by every reader) unless the run is so
             # large that holding every cell in memory would hurt; then rows are flushed as written.

@@ -1,28 +1,38 @@
 """Writing an output file safely: never over an input, temp file beside the target, fsync, verify, rename.
 
 A failed or interrupted run leaves the previous output byte-identical; on a handled failure no
-temp file is left behind either. Only a killed process can leave a ``.<name>.<random>.tmp`` file,
-which :func:`remove_stale_temps` deletes on a later run.
+temp file is left behind either. The writer's scratch files (xlsxwriter's parts) live in a
+``<temp>.parts`` folder beside the temp file, not in the system temp folder. Only a killed process
+can leave a ``.<name>.<random>.tmp`` file or its parts folder; a writing run holds a lock on its
+temp file, and :func:`remove_stale_temps` deletes every unlocked one on a later run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import re
+import shutil
 import stat
+import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from ..problems import BudgetError
 
 T = TypeVar("T")
 
-#: Temp files older than this (seconds) are considered left over by a killed run.
+#: Where locks are unavailable (Windows), temp files older than this (seconds) count as left over.
 STALE_AFTER = 3600
 
 _TEMP_SUFFIX = ".tmp"
+_PARTS_SUFFIX = ".parts"
+#: ``.<output name>.<mkstemp's 8 random characters>.tmp`` and its ``.parts`` folder.
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp(\.parts)?$")
 
 
 def _temp_prefix(name: str) -> str:
@@ -33,6 +43,26 @@ def lock_file_for(output: str | Path) -> Path:
     """The owner file Excel keeps beside a workbook it has open (``~$<name>``)."""
     output = Path(output)
     return output.with_name("~$" + output.name)
+
+
+def lock_files_for(output: str | Path) -> list[Path]:
+    """The lock files an office suite keeps beside an open workbook: Excel's ``~$<name>``, LibreOffice's ``.~lock.<name>#``."""
+    output = Path(output)
+    return [lock_file_for(output), output.with_name(f".~lock.{output.name}#")]
+
+
+def parts_folder_for(path: str | Path) -> Path | None:
+    """The scratch folder for a writer writing ``path``, when ``path`` is one of this module's temp files.
+
+    Created on first use; :func:`atomic_write` removes it, and a later run removes it when the
+    writing process was killed. ``None`` for any other path (the writer then uses the system default).
+    """
+    path = Path(path)
+    if not (_TEMP_NAME.match(path.name) and path.name.endswith(_TEMP_SUFFIX)):
+        return None
+    folder = path.with_name(path.name + _PARTS_SUFFIX)
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -82,11 +112,13 @@ def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), *,
             raise BudgetError.one(
                 "output-readonly", "輸出檔為唯讀，不會覆寫", "the output file is read-only; it was not replaced",
                 file=label, hint="請改用其他輸出檔名，或先取消唯讀")
-    if lock_file_for(output).exists():
-        raise BudgetError.one(
-            "output-open", "輸出檔似乎正在 Excel 中開啟（旁邊有 ~$ 暫存檔）",
-            "the output seems to be open in Excel (its ~$ owner file exists)",
-            file=label, hint="請先關閉該活頁簿再重試；若 Excel 已關閉，可刪除 " + lock_file_for(output).name)
+    for lock in lock_files_for(output):
+        if lock.exists():
+            suite = "Excel" if lock.name.startswith("~$") else "LibreOffice"
+            raise BudgetError.one(
+                "output-open", f"輸出檔似乎正在 {suite} 中開啟（旁邊有鎖定檔 {lock.name}）",
+                f"the output seems to be open in {suite} (its lock file {lock.name} exists)",
+                file=label, hint=f"請先關閉該活頁簿再重試；若 {suite} 已關閉，可刪除 {lock.name}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise BudgetError.one("output-folder-not-writable", "沒有權限在輸出資料夾建立檔案",
                               "cannot create files in the output folder", file=str(folder))
@@ -107,23 +139,77 @@ def verify_xlsx(path: str | Path) -> None:
                               file=str(path))
 
 
-def remove_stale_temps(folder: str | Path, name: str, older_than: float = STALE_AFTER) -> list[Path]:
-    """Delete this tool's temp files for output ``name`` in ``folder`` older than ``older_than`` seconds."""
+def remove_stale_temps(folder: str | Path, name: str | None = None, older_than: float = STALE_AFTER) -> list[Path]:
+    """Delete temp files (and parts folders) that killed runs left in ``folder``; return what was removed.
+
+    A temp file is stale when no process holds its lock (where locks are unavailable: when it is
+    older than ``older_than`` seconds). ``name`` limits the sweep to one output's temp files.
+    """
     folder = Path(folder)
-    prefix, removed, now = _temp_prefix(name), [], time.time()
+    removed: list[Path] = []
     try:
-        entries = list(folder.iterdir())
+        entries = sorted(folder.iterdir())
     except OSError:
         return removed
     for entry in entries:
-        if entry.name.startswith(prefix) and entry.name.endswith(_TEMP_SUFFIX):
-            try:
-                if now - entry.lstat().st_mtime >= older_than and entry.is_file():
-                    entry.unlink()
-                    removed.append(entry)
-            except OSError:
-                continue
+        if not _TEMP_NAME.match(entry.name) or (name and not entry.name.startswith(_temp_prefix(name))):
+            continue
+        if entry.name.endswith(_PARTS_SUFFIX):
+            owner = entry.with_name(entry.name[:-len(_PARTS_SUFFIX)])
+            if not owner.exists() and _remove(entry):  # its temp file is gone: nobody writes into it
+                removed.append(entry)
+            continue
+        if _is_stale(entry, older_than) and _remove(entry):
+            removed.append(entry)
+            parts = entry.with_name(entry.name + _PARTS_SUFFIX)
+            if parts.exists() and _remove(parts):
+                removed.append(parts)
     return removed
+
+
+def _is_stale(temp: Path, older_than: float) -> bool:
+    """True when the run that made ``temp`` is gone (its lock is free), or, without locks, it is old."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        try:
+            return time.time() - temp.lstat().st_mtime >= older_than
+        except OSError:
+            return False
+    try:
+        fd = os.open(temp, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # a running process holds it
+    finally:
+        os.close(fd)
+    return True
+
+
+def _hold_lock(fd: int) -> None:
+    """Lock the temp file for as long as ``fd`` is open, so other runs see it in use."""
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):  # pragma: no cover - no locks here: the age rule applies
+        pass
+
+
+def _remove(entry: Path) -> bool:
+    try:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _new_file_mode(output: Path) -> int:
@@ -157,20 +243,20 @@ def atomic_write(output: str | Path, write: Callable[[Path], T], *, inputs: Iter
     Checks the output with :func:`check_output_path`, writes to a temp file in the same folder,
     fsyncs it, runs ``verify`` on it, checks again (the workbook may have been opened meanwhile)
     and renames it into place with ``os.replace``. On any failure the temp file is deleted, the
-    previous output is untouched and the error is raised again (``OSError`` as a
-    :class:`BudgetError` ``output-write-failed``). Returns what ``write`` returned.
+    previous output is untouched and the error is raised again (an operating-system error, also one
+    a writer wraps, such as a full disk, as a :class:`BudgetError` ``output-write-failed``). Returns
+    what ``write`` returned. Temp files that killed runs left in the folder are removed first.
     """
     inputs = list(inputs)
     output = check_output_path(output, inputs, suffixes=suffixes)
     folder = output.parent if str(output.parent) else Path(".")
-    remove_stale_temps(folder, output.name)
+    remove_stale_temps(folder)
     try:
         fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(output.name), suffix=_TEMP_SUFFIX, dir=folder)
     except OSError as exc:
-        raise BudgetError.one("output-folder-not-writable", f"無法在輸出資料夾建立檔案：{exc.strerror}",
-                              "cannot create files in the output folder", file=str(folder)) from exc
-    os.close(fd)
+        raise _write_failed(exc, output, folder) from None
     temp = Path(temp_name)
+    _hold_lock(fd)
     try:
         result = write(temp)
         with open(temp, "r+b") as fh:
@@ -179,24 +265,84 @@ def atomic_write(output: str | Path, write: Callable[[Path], T], *, inputs: Iter
             verify(temp)
         check_output_path(output, inputs, suffixes=suffixes)
         os.chmod(temp, _new_file_mode(output))
+        _discard(temp.with_name(temp.name + _PARTS_SUFFIX))
+        if os.name == "nt":  # pragma: no cover - Windows renames no open file; no lock is held there anyway
+            os.close(fd)
+            fd = -1
         os.replace(temp, output)
-    except OSError as exc:
+    except BaseException as exc:
+        failure = None if isinstance(exc, (BudgetError, KeyboardInterrupt, SystemExit)) else _os_error_in(exc)
+        _release(exc)
         _discard(temp)
-        raise BudgetError.one(
-            "output-write-failed", f"無法寫出輸出檔：{exc.strerror or exc}；原有檔案未變更",
-            "could not write the output; any previous file is unchanged", file=str(output),
-            hint="若檔案正在 Excel 中開啟，請先關閉") from exc
-    except BaseException:
-        _discard(temp)
+        _discard(temp.with_name(temp.name + _PARTS_SUFFIX))
+        if failure is not None:
+            raise _write_failed(failure, output) from None
         raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
     _fsync_folder(folder)
     return result
 
 
-def _discard(temp: Path) -> None:
+def _os_error_in(exc: BaseException) -> OSError | None:
+    """The operating-system error behind ``exc`` (xlsxwriter wraps a full disk in ``FileCreateError``)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OSError):
+            return current
+        wrapped = next((a for a in getattr(current, "args", ()) if isinstance(a, OSError)), None)
+        if wrapped is not None:
+            return wrapped
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+def _write_failed(exc: OSError, output: Path, folder: Path | None = None) -> BudgetError:
+    """The project's own "could not write" problem for an operating-system error."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return BudgetError.one(
+            "output-write-failed", f"磁碟空間不足，無法寫出輸出檔（{reason}）；原有檔案未變更",
+            "no space left on the disk; the output was not written and any previous file is unchanged",
+            file=str(output), hint="請先釋出磁碟空間，或以 -o 寫到其他磁碟")
+    if folder is not None:
+        return BudgetError.one("output-folder-not-writable", f"無法在輸出資料夾建立檔案：{reason}",
+                               "cannot create files in the output folder", file=str(folder))
+    return BudgetError.one(
+        "output-write-failed", f"無法寫出輸出檔：{reason}；原有檔案未變更",
+        "could not write the output; any previous file is unchanged", file=str(output),
+        hint="若檔案正在 Excel 中開啟，請先關閉")
+
+
+def _release(exc: BaseException) -> None:
+    """Free what the failed writer still holds (an open zip) now, quietly, not in a later ``__del__``."""
+    import gc
+    import traceback
+
+    with _quiet_unraisable():
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
+
+
+@contextlib.contextmanager
+def _quiet_unraisable() -> Iterator[None]:
+    """Drop the OSErrors objects raise while being freed (a zip closing on a full disk); pass on the rest."""
+    previous = sys.unraisablehook
+
+    def hook(info: Any) -> None:
+        if not isinstance(info.exc_value, OSError):
+            previous(info)
+
+    sys.unraisablehook = hook
     try:
-        temp.unlink()
-    except FileNotFoundError:
-        pass
-    except OSError:  # pragma: no cover - nothing more can be done; the name marks it as ours
-        pass
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+def _discard(temp: Path) -> None:
+    """Remove a temp file or parts folder of this run (nothing more can be done if that fails)."""
+    _remove(temp)

@@ -1,10 +1,10 @@
-"""Which spreadsheet writer a workbook is written with, by the output's suffix: .xlsx now, .ods to come.
+"""Which spreadsheet writer a workbook is written with, by the output's suffix: .xlsx (xlsxwriter) or .ods.
 
 Every writer of the tool opens its workbook with :func:`open_book` and uses only this subset of
 xlsxwriter's API, so that another backend (OpenDocument, a faster writer) can stand in for it:
 
 - ``book.add_worksheet(name)``, ``book.add_format(props)``, ``book.define_name(name, ref)``, ``book.close()``
-- ``sheet.write_string/write_number/write_boolean/write_datetime(row, col, value, fmt=None)``
+- ``sheet.write_string/write_number/write_boolean/write_datetime/write_blank(row, col, value, fmt=None)``
 - ``sheet.write_formula(row, col, formula, fmt, cached_value)`` (Excel syntax, always with a cached value)
 - ``sheet.write_url(row, col, "internal:'明細'!A5", fmt, string)`` (links inside the workbook only)
 - ``sheet.set_column(first, last, width, fmt=None, options=None)``, ``sheet.set_row(row, height, fmt=None)``
@@ -13,6 +13,11 @@ xlsxwriter's API, so that another backend (OpenDocument, a faster writer) can st
 - ``sheet.conditional_format(r1, c1, r2, c2, options)`` (``formula`` criteria)
 - print setup: ``set_landscape()``, ``set_paper(9)``, ``fit_to_pages(1, 0)``, ``repeat_rows(first, last)``,
   ``set_header(text)``, ``set_footer(text)``, ``print_area(...)``, ``set_margins(...)``
+- ``book.set_properties({"title": …})``, ``sheet.activate()``; ``book.add_chart(...)`` and
+  ``sheet.insert_chart(...)`` are accepted by every backend, but only .xlsx draws charts.
+
+The OpenDocument backend (:mod:`budget.outputs.ods`) translates formulas to OpenFormula and the
+print setup to ODF page styles; ``&L &C &R &P &N &F &A`` work in headers and footers.
 """
 
 from __future__ import annotations
@@ -30,12 +35,26 @@ def book_format(path: str | Path) -> str:
     return "ods" if Path(path).suffix.lower() == ".ods" else "xlsx"
 
 
-def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool = False) -> Any:
-    """A workbook object with the xlsxwriter API subset above, writing ``path`` in ``fmt`` (default: by suffix)."""
+def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool = False,
+              tmpdir: str | Path | None = None) -> Any:
+    """A workbook object with the xlsxwriter API subset above, writing ``path`` in ``fmt`` (default: by suffix).
+
+    ``tmpdir`` holds the writer's scratch parts; by default, when ``path`` is a temp file of
+    :func:`budget.outputs.atomic.atomic_write`, its parts folder beside it (which a later run
+    removes if this one is killed), never the system temp folder.
+    """
     fmt = fmt or book_format(path)
     if fmt == "ods":
-        raise NotImplementedError("OpenDocument output is not built yet")
-    return _xlsx_book(path, constant_memory)
+        from .ods import Workbook
+
+        return Workbook(path, {"constant_memory": constant_memory})
+    from .atomic import parts_folder_for
+
+    tmpdir = tmpdir if tmpdir is not None else parts_folder_for(path)
+    options = {**XLSX_OPTIONS, "constant_memory": constant_memory}
+    if tmpdir is not None:
+        options["tmpdir"] = str(tmpdir)
+    return _xlsx_book(path, options)
 
 
 #: Environment variable that picks the .xlsx writer: ``fast`` (default) or ``xlsxwriter``.
@@ -49,16 +68,17 @@ def xlsx_writer_name() -> str:
     return "xlsxwriter" if os.environ.get(XLSX_WRITER_ENV, "").strip().lower() == "xlsxwriter" else "fast"
 
 
-def _xlsx_book(path: str | Path, constant_memory: bool) -> Any:
-    """The .xlsx workbook: :class:`.xlsx_fast.FastBook` (measured 3-4x faster on the same cells, see
+def _xlsx_book(path: str | Path, options: dict[str, Any]) -> Any:
+    """The .xlsx workbook: :class:`.xlsx_fast.FastBook` (2-3x less CPU on the same cells, see
     benchmarks/RESULTS.md), or plain xlsxwriter when asked for; both take the same calls."""
     if xlsx_writer_name() == "fast" and fast_writer_supported():
         from .xlsx_fast import FastBook
 
-        return FastBook(str(path), dict(XLSX_OPTIONS))  # streams rows itself: constant_memory does not apply
+        # It streams rows itself: constant_memory does not apply (its files are the same either way).
+        return FastBook(str(path), {k: v for k, v in options.items() if k != "constant_memory"})
     import xlsxwriter
 
-    return xlsxwriter.Workbook(str(path), {**XLSX_OPTIONS, "constant_memory": constant_memory})
+    return xlsxwriter.Workbook(str(path), options)
 
 
 #: The xlsxwriter internals :mod:`.xlsx_fast` builds on (tested with xlsxwriter 3.3.1).

@@ -1,25 +1,43 @@
-"""Writing the annual report workbook (性別預算編列情形表, 年度比較, 統計) with xlsxwriter, atomically.
+"""Writing the annual report workbook (性別預算編列情形表, 年度比較, 統計, 附錄) as .xlsx or .ods, atomically.
 
-Every text from the inputs goes through ``write_string`` in a workbook opened with
-strings_to_formulas/urls/numbers off, so a description such as ``=HYPERLINK(…)`` stays text.
+The workbook is opened with :func:`budget.outputs.backends.open_book` (the output's suffix picks
+xlsxwriter or the OpenDocument backend) and every cell goes through :meth:`_Sheet.text` /
+:meth:`_Sheet.number`: input text is always a string cell (never a formula or link) made safe by
+:mod:`budget.outputs.cells`, and whatever had to change is recorded as a problem on the report.
+Every sheet prints on A4 landscape, one page wide, with its header rows repeated and
+「第 X 頁，共 Y 頁」 and the file name in the footer.
 """
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..money import round_half_up
-from ..report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, Report
+from ..problems import Problem
+from ..report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, ROUNDING_NOTE, Report
 from .annotated import display_width
+from .backends import book_format, open_book
+from .cells import cell_problems, needs_quote, safe_text
 
 TABLE_SHEET = "性別預算編列情形表"
 COMPARE_SHEET = "年度比較"
 STATS_SHEET = "統計"
-MAX_TEXT = 32_767
-TRUNCATED = "…（內容過長已截斷，完整內容見附註工作簿）"
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r", "#", "{")
+EVIDENCE_SHEET = "附錄 判定依據"
+#: The CJK font every cell names (Windows' 微軟正黑體); readers without it substitute their own CJK font.
+FONT = "Microsoft JhengHei"
+#: Page footer: the file name on the left, 「第 X 頁，共 Y 頁」 on the right; the sheet's name on top.
+FOOTER = "&L&F&R第 &P 頁，共 &N 頁"
+HEADER = "&C&A"
+#: Widths (characters) of the table's known columns; other columns are fitted to their text.
+COLUMN_WIDTHS = {"class": 20, "item": 34, "goal": 34, "accounts": 20, "amount": 14, "explanation": 50,
+                 "evidence": 40, "descriptions": 40, "category_name": 24, "plan_branch": 28, "review_note": 30}
+
+#: Points per line of 11-point CJK text, for sizing rows to their wrapped text.
+LINE_HEIGHT = 15
+_WRAPPED = frozenset({"text", "text_qp", "cell", "header", "group", "total"})
 
 
 def default_output(report: Report, first_input: str | Path) -> Path:
@@ -28,21 +46,31 @@ def default_output(report: Report, first_input: str | Path) -> Path:
 
 
 def write_report_workbook(report: Report, output: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
-    """Write the report to ``output`` atomically (budget.outputs.atomic): never over one of ``inputs``,
-    and on any failure an existing ``output`` is left as it was."""
-    from .atomic import atomic_write
+    """Write the report to ``output`` (``.xlsx``, or ``.ods`` for OpenDocument) atomically
+    (budget.outputs.atomic): never over one of ``inputs``, and on any failure an existing ``output``
+    is left as it was. What had to change in a cell (text cut at 32,767 characters, control
+    characters) is added to ``report.problems``."""
+    from .atomic import atomic_write, verify_xlsx
+    from .ods import verify_ods
 
-    atomic_write(output, lambda temp: _write(report, str(temp)), inputs=inputs)
+    fmt = book_format(output)
+    verify = verify_ods if fmt == "ods" else verify_xlsx
+    problems = atomic_write(output, lambda temp: _write(report, str(temp), fmt, Path(output).name), inputs=inputs,
+                            verify=verify, suffixes=(".xlsx", ".ods"))
+    report.problems.extend(problems)
     return Path(output)
 
 
 class _Sheet:
-    """A worksheet with typed writers and column-width tracking."""
+    """A worksheet with typed, safe writers, column-width tracking and the report's print setup."""
 
     def __init__(self, book: "_Book", name: str) -> None:
         self.ws = book.wb.add_worksheet(name)
+        self.name = name
         self.book = book
         self.widths: dict[int, int] = {}
+        self.wrapped: dict[int, list[tuple[int, str]]] = {}  # row -> (column, text) of wrapping cells
+        self.heights: dict[int, float] = {}  # rows given a height of their own (title, signatures)
 
     def _fit(self, col: int, text: str) -> None:
         longest = max((display_width(part) for part in text.split("\n")), default=0)
@@ -50,55 +78,95 @@ class _Sheet:
 
     def text(self, row: int, col: int, value: Any, fmt: str = "text", fit: bool = True) -> None:
         """Write ``value`` as text; ``fit=False`` for titles and notes that may run past their column."""
-        text = "" if value is None else str(value)
-        if len(text) > MAX_TEXT:
-            text = text[: MAX_TEXT - len(TRUNCATED)] + TRUNCATED
-        if text.startswith(_RISKY_START) and fmt == "text":
+        raw = "" if value is None else str(value)
+        text, changed = safe_text(raw)
+        if changed:
+            self.book.problems.extend(cell_problems(changed, len(raw), file=self.book.label, sheet=self.name,
+                                                    row=row + 1, column=_column_letter(col)))
+        if needs_quote(text) and fmt == "text":
             fmt = "text_qp"
         self.ws.write_string(row, col, text, self.book.formats[fmt])
+        if fmt in _WRAPPED:
+            self.wrapped.setdefault(row, []).append((col, text))
         if fit:
             self._fit(col, text)
 
+    def height(self, row: int, points: float) -> None:
+        """Give ``row`` its own height (kept when rows are sized to their wrapped text)."""
+        self.heights[row] = points
+        self.ws.set_row(row, points)
+
     def number(self, row: int, col: int, value: Decimal | int | None, fmt: str = "amount") -> None:
         if value is None:
-            self.ws.write_blank(row, col, None, self.book.formats[fmt])
+            self.ws.write_string(row, col, "", self.book.formats[fmt])
             return
         self.ws.write_number(row, col, float(value), self.book.formats[fmt])
-        self._fit(col, f"{float(value):,.0f}" if fmt.startswith("amount") else "100.00%")
+        self._fit(col, f"{float(value):,.0f}" if fmt.endswith("amount") else "100.00%")
 
     def percent(self, row: int, col: int, value: Decimal | None, fmt: str = "percent") -> None:
         """``value`` is in percent (12.34 → 12.34%)."""
         self.number(row, col, None if value is None else value / 100, fmt)
 
-    def finish(self, minimum: int = 8) -> None:
-        for col, width in self.widths.items():
-            self.ws.set_column(col, col, max(width, minimum))
+    def finish(self, header_first: int, header_last: int, minimum: int = 8, fixed: dict[int, int] | None = None) -> None:
+        """Set column widths and the print setup (A4 landscape, one page wide, header rows repeated)."""
+        fixed = fixed or {}
+        widths = {col: fixed.get(col, max(width, minimum)) for col, width in {**self.widths, **fixed}.items()}
+        for col, width in sorted(widths.items()):
+            self.ws.set_column(col, col, width)
+        # Readers do not all size rows to wrapped text on opening (LibreOffice keeps an .xlsx's row
+        # heights): give each row the height its longest wrapped cell needs.
+        for row, cells in self.wrapped.items():
+            lines = max(sum(max(1, math.ceil(display_width(part) / _per_line(widths.get(col, 8.43))))
+                            for part in text.split("\n")) for col, text in cells)
+            if lines > 1 and row not in self.heights:
+                self.ws.set_row(row, LINE_HEIGHT * lines + 2)
+        ws = self.ws
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(header_first, header_last)
+        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+        ws.set_header(HEADER)
+        ws.set_footer(FOOTER)
+
+
+def _per_line(width: float) -> float:
+    """How many half-width characters fit on one line of a column ``width`` characters wide (CJK
+    glyphs of the substitute fonts run a little wider than two default characters)."""
+    return max(width * 0.85 - 1, 1)
+
+
+def _column_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 class _Book:
-    def __init__(self, path: str) -> None:
-        import xlsxwriter
-
-        self.wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
-                                             "strings_to_numbers": False})
-        base = {"font_name": "Microsoft JhengHei", "font_size": 11, "valign": "top"}
+    def __init__(self, path: str, fmt: str, label: str) -> None:
+        self.wb = open_book(path, fmt=fmt)
+        self.label = label
+        self.problems: list[Problem] = []
+        base = {"font_name": FONT, "font_size": 11, "valign": "top", "text_wrap": True}
+        amount = {"num_format": "#,##0"}
         spec: dict[str, dict[str, Any]] = {
-            "text": {"text_wrap": True},
-            "text_qp": {"text_wrap": True, "quote_prefix": True},
-            "title": {"bold": True, "font_size": 14},
-            "unit": {"italic": True},
-            "header": {"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "align": "center",
-                       "valign": "vcenter"},
-            "amount": {"num_format": "#,##0"},
-            "percent": {"num_format": "0.00%"},
-            "count": {"num_format": "0"},
-            "group": {"bold": True, "bg_color": "#F2F2F2", "text_wrap": True},
-            "group_amount": {"bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0"},
-            "group_percent": {"bold": True, "bg_color": "#F2F2F2", "num_format": "0.00%"},
+            "text": {}, "text_qp": {"quote_prefix": True},
+            "title": {"bold": True, "font_size": 14, "text_wrap": False},
+            "unit": {"italic": True, "text_wrap": False},
+            "header": {"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center", "valign": "vcenter"},
+            "cell": {"border": 1}, "cell_amount": {"border": 1, **amount},
+            "amount": amount, "percent": {"num_format": "0.00%"}, "count": {"num_format": "0"},
+            "group": {"bold": True, "bg_color": "#F2F2F2", "border": 1},
+            "group_amount": {"bold": True, "bg_color": "#F2F2F2", "border": 1, **amount},
+            "group_percent": {"bold": True, "bg_color": "#F2F2F2", "border": 1, "num_format": "0.00%"},
             "total": {"bold": True, "top": 1, "bottom": 6},
-            "total_amount": {"bold": True, "top": 1, "bottom": 6, "num_format": "#,##0"},
+            "total_amount": {"bold": True, "top": 1, "bottom": 6, **amount},
             "total_percent": {"bold": True, "top": 1, "bottom": 6, "num_format": "0.00%"},
-            "note": {"italic": True, "font_color": "#7F6000"},
+            "note": {"font_color": "#404040", "text_wrap": False},
+            "sign": {"bold": True, "text_wrap": False, "valign": "top"},
         }
         self.formats = {name: self.wb.add_format({**base, **props}) for name, props in spec.items()}
 
@@ -106,26 +174,38 @@ class _Book:
         return _Sheet(self, name)
 
 
-def _write(report: Report, path: str) -> None:
-    book = _Book(path)
+def _write(report: Report, path: str, fmt: str, label: str) -> list[Problem]:
+    book = _Book(path, fmt, label)
     _table_sheet(book, report)
     if len(report.years) > 1:
         _compare_sheet(book, report)
     _stats_sheet(book, report)
+    _evidence_sheet(book, report)
     book.wb.set_properties({"title": f"{report.report_year}年度性別預算報告", "comments": "gender-budget report"})
     book.wb.close()
+    return book.problems
 
 
 def _title(sheet: _Sheet, report: Report, text: str) -> None:
     agency = f"{report.agency} " if report.agency else ""
     sheet.text(0, 0, f"{agency}{text}", "title", fit=False)
     sheet.text(1, 0, f"單位：新臺幣{report.unit}", "unit", fit=False)
-    sheet.ws.set_row(0, 22)
+    sheet.height(0, 22)
+
+
+def _rounding_line(sheet: _Sheet, report: Report, row: int, years: Sequence[int]) -> int:
+    """The one rounding note under a table, when any of ``years`` has rounding differences."""
+    if any(report.rounding_note(y) for y in years):
+        sheet.text(row, 0, f"註：{ROUNDING_NOTE}。", "note", fit=False)
+        row += 1
+    return row
 
 
 def _table_sheet(book: _Book, report: Report) -> None:
+    """性別預算編列情形表: every class (zero where empty), its items, the total, one note, signatures."""
     sheet = book.sheet(TABLE_SHEET)
     columns = report.columns
+    keys = [c.key for c in columns]
     _title(sheet, report, f"{report.report_year}年度性別預算編列情形表")
     header = 3
     for c, column in enumerate(columns):
@@ -133,45 +213,62 @@ def _table_sheet(book: _Book, report: Report) -> None:
     sheet.ws.freeze_panes(header + 1, 0)
     row = header + 1
     main = report.main
-    keys = [c.key for c in columns]
 
-    def group_row(label: str, amount: Decimal, style: str) -> None:
+    def group_row(label: str, amount: Decimal, style: str, remark: str = "") -> None:
         for c, key in enumerate(keys):
             if c == 0:
-                sheet.text(row, c, label, style)
+                sheet.text(row, c, label, style, fit=False)
             elif key == "amount":
                 sheet.number(row, c, report.in_unit(amount), f"{style}_amount")
             else:
-                sheet.text(row, c, "", style)
+                sheet.text(row, c, remark if c == 1 else "", style, fit=False)
 
-    for klass, items in report.items_by_class():
-        group_row(f"{report.class_name(klass)}　小計", main.by_class.get(klass, Decimal(0)), "group")
+    for klass, items in report.classes():
+        group_row(f"{report.class_name(klass)}　小計", main.by_class.get(klass, Decimal(0)), "group",
+                  "" if items else "本年度無此類項目")
         row += 1
+        shown_goal: str | None = None
         for item in items:
             for c, key in enumerate(keys):
                 value = report.column_value(item, key)
+                if key == "class":
+                    value = ""  # the class is on its subtotal row above
+                elif key == "goal":
+                    value = "" if item.category == shown_goal else value
                 if key in AMOUNT_COLUMNS:
-                    sheet.number(row, c, value, "amount")
+                    sheet.number(row, c, value, "cell_amount")
                 elif key in PERCENT_COLUMNS:
                     sheet.percent(row, c, value)
                 elif key in COUNT_COLUMNS:
                     sheet.number(row, c, value, "count")
                 else:
-                    sheet.text(row, c, value)
+                    sheet.text(row, c, value, "cell")
+            shown_goal = item.category
             row += 1
     group_row("總計", main.gender_total, "total")
-    total_row = row
-    row += 2
-    notes = [n for n in report.notes if n.year == main.year and (n.scope.startswith("編列情形表") or n.scope == "待覆核")]
+    row += 1
+    row = _rounding_line(sheet, report, row, [main.year])
+    for note in report.notes:
+        if note.year == main.year and note.scope == "待覆核":
+            sheet.text(row, 0, "附註：" + note.message, "note", fit=False)
+            row += 1
     if not main.items:
-        sheet.text(row, 0, "本年度無計入性別預算的項目。", "note")
+        sheet.text(row, 0, "本年度無計入性別預算的項目。", "note", fit=False)
         row += 1
-    for note in notes:
-        sheet.text(row, 0, "附註：" + note.message, "note", fit=False)
-        row += 1
-    sheet.finish()
-    if keys:
-        sheet.ws.autofilter(header, 0, total_row - 1 if total_row > header + 1 else header, len(keys) - 1)
+    _signature_row(sheet, report, row + 1, len(keys))
+    fixed = {c: COLUMN_WIDTHS[k] for c, k in enumerate(keys) if k in COLUMN_WIDTHS}
+    sheet.finish(header, header, fixed=fixed)
+
+
+def _signature_row(sheet: _Sheet, report: Report, row: int, width: int) -> None:
+    """承辦人、單位主管、主計主任、機關首長 (or the rules file's list) spread across the table's width."""
+    names = report.signatures
+    if not names:
+        return
+    width = max(width, len(names))
+    for i, name in enumerate(names):
+        sheet.text(row, i * width // len(names), f"{name}：", "sign", fit=False)
+    sheet.height(row, 48)
 
 
 def _compare_sheet(book: _Book, report: Report) -> None:
@@ -212,31 +309,32 @@ def _compare_sheet(book: _Book, report: Report) -> None:
         return header_row, first
 
     totals = {y.year: y.gender_total for y in report.years}
-    classes = sorted({k for y in report.years for k in y.by_class})
+    classes = sorted({k for y in report.years for k in y.by_class} | set(range(1, 6)))
     class_rows = [(report.class_name(k), {y.year: y.by_class.get(k, Decimal(0)) for y in report.years}) for k in classes]
     class_header, class_first = table("依官方分類", class_rows, totals)
     ids = [cid for cid in report.categories if any(cid in y.by_category for y in report.years)]
-    cat_rows = [(f"{report.category_name(cid)}（{cid}）", {y.year: y.by_category.get(cid, Decimal(0)) for y in report.years})
+    cat_rows = [(report.category_name(cid), {y.year: y.by_category.get(cid, Decimal(0)) for y in report.years})
                 for cid in ids]
     table("依性別預算項目", cat_rows, totals)
 
     sheet.text(row, 0, "新增或消失的項目", "title", fit=False)
     row += 1
-    for c, title in enumerate(("比較年度", "狀態", "項目（類別／工作計畫／分支計畫）", f"金額（{report.unit}）")):
+    for c, title in enumerate(("項目（類別／工作計畫／分支計畫）", "比較年度", "狀態", f"金額（{report.unit}）")):
         sheet.text(row, c, title, "header")
     row += 1
     items = [c for c in report.changes if c.level == "item"]
     for change in items:
-        sheet.text(row, 0, f"{change.from_year}→{change.to_year}")
-        sheet.text(row, 1, "新增" if change.status == "new" else "消失")
-        sheet.text(row, 2, change.name)
+        sheet.text(row, 0, change.name)
+        sheet.text(row, 1, f"{change.from_year}→{change.to_year}")
+        sheet.text(row, 2, "新增" if change.status == "new" else "消失")
         sheet.number(row, 3, report.in_unit(change.after if change.status == "new" else change.before))
         row += 1
     if not items:
         sheet.text(row, 0, "無")
         row += 1
-    sheet.finish()
-
+    row = _rounding_line(sheet, report, row + 1, years)
+    # Several tables on one sheet: the title and unit rows repeat on every page, not one table's header.
+    sheet.finish(0, 1, fixed={0: 40, **{c: 13 for c in range(1, 1 + len(years) + 2 * len(pairs))}})
     chart = book.wb.add_chart({"type": "line"})
     last = class_first + len(class_rows)  # the 合計 row
     for r in range(class_first, last + 1):
@@ -292,14 +390,11 @@ def _stats_sheet(book: _Book, report: Report) -> None:
         row += 2
         return first, len(rows)
 
-    class_first, class_count = table("依官方分類", [(report.class_name(k), v) for k, v in sorted(main.by_class.items())])
-    cat_first, cat_count = table("依性別預算項目",
-                                 [(f"{report.category_name(k)}（{k}）", v) for k, v in main.by_category.items()])
+    class_first, class_count = table("依官方分類", [(report.class_name(k), main.by_class.get(k, Decimal(0)))
+                                               for k, _ in report.classes()])
+    cat_first, cat_count = table("依性別預算項目", [(report.category_name(k), v) for k, v in main.by_category.items()])
     table("依用途別科目", list(main.by_account.items()))
-    notes = [n for n in report.notes if n.year == main.year and n.scope.startswith("依")]
-    for note in notes:
-        sheet.text(row, 0, "附註：" + note.message, "note", fit=False)
-        row += 1
+    row = _rounding_line(sheet, report, row, [main.year])
     row += 1
     sheet.text(row, 0, "資料來源", "title", fit=False)
     row += 1
@@ -308,8 +403,7 @@ def _stats_sheet(book: _Book, report: Report) -> None:
         sheet.text(row, 1, source["path"])
         sheet.text(row, 2, "附註工作簿（含覆核）" if source["kind"] == "annotated" else "預算匯出檔（依規則即時分類）")
         row += 1
-    sheet.finish()
-    sheet.ws.set_column(1, 1, 18)
+    sheet.finish(0, 1, fixed={0: 34, 1: 18})
     if class_count:
         pie = book.wb.add_chart({"type": "pie"})
         pie.add_series({"name": "依官方分類",
@@ -328,9 +422,31 @@ def _stats_sheet(book: _Book, report: Report) -> None:
         sheet.ws.insert_chart(20, 5, bar)
 
 
+def _evidence_sheet(book: _Book, report: Report) -> None:
+    """附錄 判定依據: why each item counts (the matcher's evidence) and how its amount was estimated."""
+    sheet = book.sheet(EVIDENCE_SHEET)
+    main = report.main
+    _title(sheet, report, f"{main.year}年度性別預算編列情形表 附錄：判定依據")
+    header = 3
+    titles = ("類別", "項目", f"性別預算數（{report.unit}）", "計算方式", "判定依據", "明細筆數")
+    for c, title in enumerate(titles):
+        sheet.text(header, c, title, "header")
+    sheet.ws.freeze_panes(header + 1, 0)
+    row = header + 1
+    for item in main.items:
+        sheet.text(row, 0, report.class_name(item.official_class), "cell")
+        sheet.text(row, 1, item.title, "cell")
+        sheet.number(row, 2, report.in_unit(item.amount), "cell_amount")
+        sheet.text(row, 3, "；".join(item.estimates), "cell")
+        sheet.text(row, 4, "\n".join(item.evidence) or "（未記錄）", "cell")
+        sheet.number(row, 5, item.lines, "count")
+        row += 1
+    if not main.items:
+        sheet.text(row, 0, "本年度無計入性別預算的項目。", "note", fit=False)
+    sheet.finish(header, header, fixed={0: 16, 1: 36, 2: 13, 3: 24, 4: 50, 5: 9})
+
+
 def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
     if not whole:
         return None
     return round_half_up(part * 100 / whole, "0.01")
-
-

@@ -1,23 +1,29 @@
-"""The benchmark of issue 6: the I/O floor, `gender-budget classify` end to end, its stages, start-up.
+"""The benchmark of issue 13: classify against the I/O floor and the naive pandas script, paired.
 
-Run from the repository root (the package installed, e.g. ``pip install -e .``)::
+Run from the repository root (dependencies installed; pandas and openpyxl for the naive script)::
 
-    python benchmarks/bench.py                      # 10k and 100k rows
-    python benchmarks/bench.py --rows 1000000       # add sizes (or choose them): --rows 10000 100000 1000000
-    python benchmarks/bench.py --json               # JSON on stdout instead of tables
+    python benchmarks/bench.py                      # 10k and 100k rows, 3 rounds each, report/--reviewed at 100k
+    python benchmarks/bench.py --million            # add the 1M run
+    python benchmarks/bench.py --rows 10000 --rounds 5 --writers xlsxwriter fast
+    python benchmarks/bench.py --json               # JSON on stdout instead of Markdown
+    python benchmarks/bench.py --rows 10000 --report-rows 0 --writer-rows 100000   # the writers alone
 
-For each size it generates a synthetic export (benchmarks/synth.py, deterministic seed; cached in
-``--workdir``) and times, each as its own process so that start-up and memory count:
+Every measured command is a whole process (interpreter start, imports, reading, writing), run under
+a small launcher that reports the process's own wall time, CPU time (user + system, its waited-for
+children included) and peak RSS from ``os.wait4``. Per size, in each round and in a rotating order:
 
-(a) the floor: python-calamine reads every cell, xlsxwriter writes the same cells plus the 11
-    added columns of the annotated workbook (budget.outputs.layout.ADDED_COLUMNS), nothing else;
-(b) ``gender-budget classify FILE -o OUT --timings`` end to end;
-(c) the stages the tool reports with ``--timings``;
+- ``floor``: python-calamine reads every cell, xlsxwriter (constant_memory) writes the same cells plus
+  the cells an unmatched line gets (benchmarks/floor.py); no classification;
+- ``naive``: benchmarks/naive_pandas.py, ``pandas.read_excel`` + 25 ``str.contains`` + ``to_excel`` with
+  openpyxl, what a user would do instead;
+- ``classify[W]``: ``python -m budget classify EXPORT -o OUT --timings`` with the .xlsx writer W
+  (``fast``: budget.outputs.xlsx_fast; ``xlsxwriter``: plain xlsxwriter, the writer before issue 13).
 
-and reports wall time, peak RSS of the process (``os.wait4`` in a small launcher), lines per second and (b)/(a).
-It also times the classify stage alone in this process (``budget.engine.classifier.Classifier`` over the
-export's lines), and ``gender-budget --help`` / ``gender-budget check "…"`` including interpreter
-start. Timings are never asserted by the test suite; the targets are issue 6's.
+Ratios are taken per round (the commands of a round ran side by side on the same load) and
+summarised as median and min–max. Then, at ``--report-rows`` (default 100k): ``report`` over two
+annotated workbooks (this year's and last year's, both written by ``classify``) against their read
+floor (calamine reads every cell of both), and ``classify --reviewed LAST_YEAR`` against a plain
+run; and the start-up of ``check`` and ``--help``. Nothing here is asserted by the test suite.
 """
 
 from __future__ import annotations
@@ -29,7 +35,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -39,17 +44,20 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))  # this checkout's budget package, not an installed one
 sys.path.insert(0, str(HERE))
 
-TARGETS = {
-    "e2e_over_floor": 1.5,  # classify end to end within 1.5x the floor (100k and 1M rows)
-    "peak_rss_mb_1m": 1536,  # peak memory at 1M rows under 1.5 GB
-    "engine_lines_per_s": 200_000,  # the classify stage alone
-    "check_s": 0.5,  # `gender-budget check "…"`, interpreter start included
-    "help_s": 0.5,  # `gender-budget --help`
+TARGETS = {  # issue 13
+    "classify_over_floor": 1.0,  # classify at most 1.0x floor (100k and 1M)
+    "naive_over_classify": 3.0,  # at least 3x faster than the naive pandas script
+    "peak_rss_mb_1m": 1024,  # under 1 GB at 1M lines
+    "report_over_read_floor": 1.5,  # report over two 100k workbooks
+    "reviewed_over_plain": 1.2,  # classify --reviewed against a plain run
+    "check_s": 0.3,  # `check` start-up, interpreter included
 }
-MAX_ROWS_DEFAULT = 1_000_000  # classify --max-rows default (rows read per sheet)
 CHECK_ARGS = ["check", "性別平等專案小組會議外聘委員出席費", "--account", "2036 按日按件計資酬金", "--amount", "22500"]
+XLSX_WRITER_ENV = "GENDER_BUDGET_XLSX_WRITER"  # budget.outputs.backends reads it
 
 
 # --- measuring a process -------------------------------------------------------------------------
@@ -77,13 +85,13 @@ os.write(fd, json.dumps({"wall_s": wall, "maxrss_kb": ru.ru_maxrss, "cpu_s": ru.
 """
 
 
-def run_measured(cmd: list[str]) -> dict[str, Any]:
+def run_measured(cmd: list[str], cwd: Path | None = REPO) -> dict[str, Any]:
     """Run ``cmd``; wall seconds, peak RSS (MB) of that process, exit code, stdout and stderr."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         read_fd, write_fd = os.pipe()
         try:
             proc = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER, str(write_fd), *cmd],
-                                    stdout=out, stderr=err, pass_fds=(write_fd,))
+                                    stdout=out, stderr=err, pass_fds=(write_fd,), cwd=cwd)
         finally:
             os.close(write_fd)
         with os.fdopen(read_fd, "rb") as pipe:
@@ -101,82 +109,42 @@ def run_measured(cmd: list[str]) -> dict[str, Any]:
         }
 
 
-def gender_budget_cmd() -> list[str]:
-    """How to start the console script (the installed one, as users do)."""
-    script = shutil.which("gender-budget")
-    if script:
-        return [script]
-    return [sys.executable, "-m", "budget"]
+
+def tool_cmd(writer: str, *args: str) -> list[str]:
+    """``gender-budget ARGS`` from this repository with the .xlsx writer ``writer`` (see :func:`run_tool`)."""
+    return [sys.executable, str(Path(__file__).resolve()), "_tool", writer, *args]
 
 
-# --- (a) the floor -------------------------------------------------------------------------------
+def run_tool(writer: str, args: list[str]) -> int:
+    """Run the command line with ``writer`` for every .xlsx it writes.
 
-def floor(src: str, dst: str, constant_memory: bool = True) -> int:
-    """Read every cell with python-calamine, write them plus the 11 added columns with xlsxwriter.
-
-    The added cells are what an unmatched line gets (判定 and 性別預算數 and 來源); that is most
-    lines. Returns the number of rows written. Nothing else: no parsing, no matching.
+    ``budget.outputs.backends.open_book`` reads the environment variable; writers that still open
+    ``xlsxwriter.Workbook`` themselves get the fast writer in its place (same API), so the writer
+    is measured on the tool's real cells whichever way a writer opens its workbook.
     """
-    import python_calamine
-    import xlsxwriter
+    os.environ[XLSX_WRITER_ENV] = writer
+    sys.path.insert(0, str(REPO))
+    if writer == "fast":
+        import xlsxwriter
 
-    from budget.outputs.layout import ADDED_COLUMNS, DETAIL_SHEET
+        from budget.outputs.xlsx_fast import FastBook
 
-    book = python_calamine.CalamineWorkbook.from_path(src)
-    sheet = book.get_sheet_by_index(0)
-    out = xlsxwriter.Workbook(dst, {"constant_memory": constant_memory, "strings_to_numbers": False,
-                                    "strings_to_formulas": False, "strings_to_urls": False})
-    ws = out.add_worksheet(DETAIL_SHEET)
-    name = Path(src).name
-    keys = [k for k, _ in ADDED_COLUMNS]
-    status_col, amount_col, source_col = keys.index("status"), keys.index("gender_amount"), keys.index("source")
-    write_string, write_number = ws.write_string, ws.write_number
-    width = 0
-    r = -1
-    for r, row in enumerate(sheet.iter_rows()):
-        width = max(width, len(row))
-        for c, value in enumerate(row):
-            if isinstance(value, str):
-                if value:
-                    write_string(r, c, value)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                write_number(r, c, value)
-            elif value is not None:
-                write_string(r, c, str(value))
-        if r >= 4:  # past the title rows and the header: the added cells of a line
-            write_string(r, width + status_col, "不符合")
-            write_number(r, width + amount_col, 0)
-            write_string(r, width + source_col, f"{name} / {sheet.name} / 第{r + 1}列")
-    out.close()
-    return r + 1
+        xlsxwriter.Workbook = FastBook
+    sys.argv = ["gender-budget", *args]
+    from budget.cli import main
+
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    return 0
 
 
-# --- (c) the tool's own stage timings ------------------------------------------------------------
-
-_TIMING_RE = re.compile(r"(?P<stage>[A-Za-z][\w\- ]*?|[\u4e00-\u9fff]+(?:\s*[A-Za-z][\w\-]*)?)"
-                        r"\s*[:：=]?\s*(?P<seconds>\d+(?:\.\d+)?)\s*(?:s|秒)\b")
+def python_cmd(script: str, *args: str) -> list[str]:
+    return [sys.executable, str(HERE / script), *args]
 
 
-def parse_timings(text: str) -> dict[str, float]:
-    """Stage timings from ``--timings`` output: JSON if the tool prints it, else ``stage 1.23 s`` lines."""
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{") and line.endswith("}"):
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue
-            stages = data.get("timings", data)
-            if isinstance(stages, dict) and all(isinstance(v, (int, float)) for v in stages.values()):
-                return {str(k): float(v) for k, v in stages.items()}
-    stages: dict[str, float] = {}
-    for line in text.splitlines():
-        for m in _TIMING_RE.finditer(line):
-            stages[m.group("stage").strip()] = float(m.group("seconds"))
-    return stages
-
-
-# --- the benchmark -------------------------------------------------------------------------------
+# --- the inputs ----------------------------------------------------------------------------------
 
 def _fingerprint(rows: int, seed: int) -> str:
     from budget.rules import default_rules_path
@@ -188,25 +156,183 @@ def _fingerprint(rows: int, seed: int) -> str:
     return h.hexdigest()[:10]
 
 
-def prepare(rows: int, seed: int, workdir: Path, log) -> tuple[Path, Path, Any, float]:
-    """The export of ``rows`` rows (xlsx and CSV), generated once and cached in ``workdir``."""
+def prepare(rows: int, seed: int, workdir: Path, log) -> tuple[Path, Path, Any]:
+    """This year's export of ``rows`` rows and last year's (synth.previous_year), cached in ``workdir``."""
     import synth
 
     stem = f"synth-{rows}-{seed}-{_fingerprint(rows, seed)}"
-    xlsx, csv_path = workdir / f"{stem}.xlsx", workdir / f"{stem}.csv"
-    start = time.perf_counter()
+    this_year, last_year = workdir / f"{stem}.xlsx", workdir / f"{stem}-previous.xlsx"
     export = synth.generate(rows, seed)
-    if not xlsx.exists() or not csv_path.exists():
-        log(f"  generating {xlsx.name} …")
-        synth.write_xlsx(export, xlsx.with_suffix(".tmp.xlsx"))
-        xlsx.with_suffix(".tmp.xlsx").replace(xlsx)
-        synth.write_csv(export, csv_path)
-    return xlsx, csv_path, export, time.perf_counter() - start
+    for path, make in ((this_year, lambda: export), (last_year, lambda: synth.previous_year(export))):
+        if not path.exists():
+            log(f"  generating {path.name} …")
+            tmp = path.with_suffix(".tmp.xlsx")
+            synth.write_xlsx(make(), tmp)
+            tmp.replace(path)
+    return this_year, last_year, export
+
+
+# --- rounds and ratios ---------------------------------------------------------------------------
+
+def _run(name: str, cmd: list[str], outputs: list[Path], log, ok=(0,)) -> dict[str, Any]:
+    for out in outputs:  # classify looks at an existing output before replacing it: not measured here
+        out.unlink(missing_ok=True)
+    run = run_measured(cmd)
+    if run["exit"] not in ok:
+        raise SystemExit(f"{name} failed (exit {run['exit']}): {(run['stderr'] or run['stdout'])[-2000:]}")
+    log(f"    {name:<22} {run['wall_s']:7.2f} s wall {run['cpu_s']:7.2f} s CPU {run['peak_rss_mb']:7.0f} MB")
+    return {"wall_s": round(run["wall_s"], 3), "cpu_s": round(run["cpu_s"], 3),
+            "peak_rss_mb": round(run["peak_rss_mb"], 1), "_out": run["stdout"] + "\n" + run["stderr"]}
+
+
+def rounds(commands: dict[str, tuple[list[str], list[Path], tuple[int, ...]]], n: int, log) -> dict[str, list]:
+    """Run every command ``n`` times, all commands once per round, the order rotating each round."""
+    names = list(commands)
+    runs: dict[str, list] = {name: [] for name in names}
+    for i in range(n):
+        log(f"  round {i + 1}/{n}")
+        order = names[i % len(names):] + names[:i % len(names)]
+        for name in order:
+            cmd, outputs, ok = commands[name]
+            runs[name].append(_run(name, cmd, outputs, log, ok))
+    return runs
+
+
+def spread(values: list[float]) -> dict[str, Any]:
+    """Median and min–max of per-round values."""
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "values": [round(v, 3) for v in values]}
+
+
+def ratios(runs: dict[str, list], num: str, den: str) -> dict[str, Any]:
+    """``num``/``den`` per round, for CPU and wall time."""
+    return {kind: spread([a[kind] / b[kind] for a, b in zip(runs[num], runs[den])]) for kind in ("cpu_s", "wall_s")}
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {k: round(statistics.median(r[k] for r in runs), 3) for k in ("wall_s", "cpu_s", "peak_rss_mb")}
+
+
+# --- the benchmark -------------------------------------------------------------------------------
+
+def bench_size(rows: int, args: argparse.Namespace, log) -> dict[str, Any]:
+    """Floor, naive script and classify (per writer), interleaved over ``args.rounds`` rounds."""
+    log(f"{rows:,} rows")
+    work = args.workdir
+    export_path, _, export = prepare(rows, args.seed, work, log)
+    result: dict[str, Any] = {"rows": rows, "lines": sum(1 for _ in export.lines()),
+                              "input_mb": round(export_path.stat().st_size / 1e6, 1)}
+    max_rows = ["--max-rows", str(rows + 4)]  # title rows and header come on top of the data rows
+    commands: dict[str, tuple[list[str], list[Path], tuple[int, ...]]] = {
+        "floor": (python_cmd("floor.py", "write", str(export_path), str(work / f"floor-{rows}.xlsx")),
+                  [work / f"floor-{rows}.xlsx"], (0,)),
+    }
+    if not args.no_naive and rows <= args.naive_max_rows:
+        commands["naive"] = (python_cmd("naive_pandas.py", str(export_path), str(work / f"naive-{rows}.xlsx")),
+                             [work / f"naive-{rows}.xlsx"], (0,))
+    for writer in args.writers:
+        out = work / f"classify-{writer}-{rows}.xlsx"
+        commands[f"classify[{writer}]"] = (
+            tool_cmd(writer, "classify", str(export_path), "-o", str(out), "--timings", *max_rows), [out], (0, 1))
+    runs = rounds(commands, args.rounds, log)
+    result["runs"] = {name: [{k: v for k, v in r.items() if k != "_out"} for r in rs] for name, rs in runs.items()}
+    result["medians"] = {name: medians(rs) for name, rs in runs.items()}
+    result["ratios"] = {}
+    for writer in args.writers:
+        name = f"classify[{writer}]"
+        result["ratios"][f"{name}/floor"] = ratios(runs, name, "floor")
+        if "naive" in runs:
+            result["ratios"][f"naive/{name}"] = ratios(runs, "naive", name)
+        result.setdefault("stages", {})[writer] = parse_timings(runs[name][-1]["_out"])
+    if len(args.writers) > 1:
+        a, b = (f"classify[{w}]" for w in args.writers[:2])
+        result["ratios"][f"{b}/{a}"] = ratios(runs, b, a)
+    return result
+
+
+def bench_writers(rows: int, args: argparse.Namespace, log) -> dict[str, Any]:
+    """The write floor with each writer on the same cells (calamine read, formats as 明細's), interleaved."""
+    log(f"writers on the same cells at {rows:,} rows")
+    export_path = prepare(rows, args.seed, args.workdir, log)[0]
+    import floor
+
+    commands = {}
+    for writer in floor.WRITERS:
+        out = args.workdir / f"writer-{writer}-{rows}.xlsx"
+        commands[writer] = (python_cmd("floor.py", "write", str(export_path), str(out), "--writer", writer, "--formats"),
+                            [out], (0,))
+    runs = rounds(commands, args.rounds, log)
+    result: dict[str, Any] = {"rows": rows, "medians": {name: medians(rs) for name, rs in runs.items()}}
+    result["ratios"] = {f"{w}/xlsxwriter-cm": ratios(runs, w, "xlsxwriter-cm") for w in floor.WRITERS[1:]}
+    return result
+
+
+def bench_readback(rows: int, args: argparse.Namespace, log) -> dict[str, Any]:
+    """``report`` over two annotated workbooks vs their read floor; ``classify --reviewed`` vs plain."""
+    log(f"report and --reviewed at {rows:,} rows")
+    work = args.workdir
+    this_year, last_year, _ = prepare(rows, args.seed, work, log)
+    writer = args.writers[-1]
+    max_rows = ["--max-rows", str(rows + 4)]
+    books = []
+    for src in (this_year, last_year):  # the two annotated workbooks, written once by classify
+        book = work / f"annotated-{writer}-{src.stem}.xlsx"
+        _run(f"classify {src.stem[-8:]}", tool_cmd(writer, "classify", str(src), "-o", str(book), *max_rows),
+             [book], log, (0, 1))
+        books.append(book)
+    report_out = work / f"report-{rows}.xlsx"
+    plain_out, reviewed_out = work / f"plain-{rows}.xlsx", work / f"reviewed-{rows}.xlsx"
+    commands = {
+        "read floor": (python_cmd("floor.py", "read", *map(str, books)), [], (0,)),
+        "report": (tool_cmd(writer, "report", *map(str, books), "-o", str(report_out)), [report_out], (0, 1)),
+    }
+    runs = rounds(commands, args.rounds, log)
+    result: dict[str, Any] = {"rows": rows, "writer": writer,
+                              "workbook_mb": [round(b.stat().st_size / 1e6, 1) for b in books]}
+    result["report_medians"] = {name: medians(rs) for name, rs in runs.items()}
+    result["report/read floor"] = ratios(runs, "report", "read floor")
+    commands = {
+        "classify": (tool_cmd(writer, "classify", str(this_year), "-o", str(plain_out), *max_rows), [plain_out], (0, 1)),
+        "classify --reviewed": (tool_cmd(writer, "classify", str(this_year), "-o", str(reviewed_out),
+                                         "--reviewed", str(books[1]), *max_rows), [reviewed_out], (0, 1)),
+    }
+    runs = rounds(commands, args.rounds, log)
+    result["reviewed_medians"] = {name: medians(rs) for name, rs in runs.items()}
+    result["reviewed/plain"] = ratios(runs, "classify --reviewed", "classify")
+    return result
+
+
+def bench_startup(repeat: int, writer: str) -> dict[str, Any]:
+    """``check`` and ``--help`` start-up (interpreter included), and a bare interpreter."""
+    cases = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -m budget --help": [sys.executable, "-m", "budget", "--help"],
+        "python -m budget check": [sys.executable, "-m", "budget", *CHECK_ARGS],
+    }
+    out: dict[str, Any] = {}
+    for name, cmd in cases.items():
+        runs = []
+        for _ in range(repeat):
+            run = run_measured(cmd, cwd=REPO)
+            runs.append(run)
+        walls = [r["wall_s"] for r in runs]
+        out[name] = {"median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
+                     "max_s": round(max(walls), 3), "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
+                     "cpu_median_s": round(statistics.median(r["cpu_s"] for r in runs), 3), "exit": runs[-1]["exit"]}
+    imports = run_measured([sys.executable, "-X", "importtime", "-c", "import budget.cli"], cwd=REPO)
+    heavy = []
+    for line in imports["stderr"].splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+        if m and len(m.group(3)) <= 3:
+            heavy.append((int(m.group(2)), m.group(4)))
+    out["top_imports_ms"] = {name: round(us / 1000, 1) for us, name in sorted(heavy, reverse=True)[:8]}
+    return out
 
 
 def bench_engine(export: Any) -> dict[str, Any]:
     """The classify stage alone: Classifier over the export's lines, in this process."""
     import synth
+
     from budget.engine.classifier import Classifier
     from budget.rules import load_rules
 
@@ -236,95 +362,30 @@ def bench_engine(export: Any) -> dict[str, Any]:
     }
 
 
-def bench_size(rows: int, args: argparse.Namespace, workdir: Path, log) -> dict[str, Any]:
-    log(f"{rows:,} rows")
-    xlsx, csv_path, export, gen_s = prepare(rows, args.seed, workdir, log)
-    lines = sum(1 for _ in export.lines())
-    result: dict[str, Any] = {"rows": rows, "lines": lines, "input_mb": xlsx.stat().st_size / 1e6,
-                              "generate_s": gen_s}
-    # Each command writes its own file, removed before every run: classify reads an existing output
-    # before replacing it (to refuse overwriting reviews), which is not what is measured here.
-    out = workdir / f"out-floor-{rows}.xlsx"
-    classify_out = workdir / f"out-classify-{rows}.xlsx"
 
-    def best(cmd: list[str]) -> dict[str, Any]:
-        runs = []
-        for _ in range(args.repeat):
-            out.unlink(missing_ok=True)
-            classify_out.unlink(missing_ok=True)
-            runs.append(run_measured(cmd))
-        return min(runs, key=lambda r: r["wall_s"])
+# --- (c) the tool's own stage timings ------------------------------------------------------------
 
-    if args.no_e2e:
-        if not args.no_engine:
-            log("  (c') classify stage alone (in process) …")
-            result["engine"] = bench_engine(export)
-        return result
-    log("  (a) floor: calamine read + xlsxwriter write …")
-    floor_run = best([sys.executable, str(Path(__file__).resolve()), "_floor", str(xlsx), str(out)])
-    if floor_run["exit"] != 0:
-        raise SystemExit(f"floor failed: {floor_run['stderr'][-2000:]}")
-    result["floor"] = _summary(floor_run, rows)
-    if args.floor_in_memory:
-        run = best([sys.executable, str(Path(__file__).resolve()), "_floor", str(xlsx), str(out), "--in-memory"])
-        result["floor_in_memory"] = _summary(run, rows)
-
-    log("  (b) gender-budget classify …")
-    extra = []
-    if rows + 4 > MAX_ROWS_DEFAULT:  # the sheet has 4 more rows (title rows, header) than data rows
-        extra = ["--max-rows", str(rows + 4)]
-        result["classify_args"] = extra
-    cmd = gender_budget_cmd() + ["classify", str(xlsx), "-o", str(classify_out), "--timings", *extra]
-    run = best(cmd)
-    if run["exit"] in (0, 1):
-        result["classify"] = _summary(run, rows)
-        result["classify"]["exit"] = run["exit"]
-        result["ratio"] = run["wall_s"] / floor_run["wall_s"]
-        result["stages"] = parse_timings(run["stdout"] + "\n" + run["stderr"])
-    else:
-        result["classify"] = None
-        result["classify_error"] = (run["stderr"] or run["stdout"]).strip()[-500:]
-        log(f"  classify did not run (exit {run['exit']}): {result['classify_error'][-200:]}")
-    if args.csv and result["classify"] is not None:
-        log("  (b') gender-budget classify on the CSV …")
-        run = best(gender_budget_cmd() + ["classify", str(csv_path), "-o", str(classify_out), "--timings", *extra])
-        result["classify_csv"] = _summary(run, rows) if run["exit"] in (0, 1) else None
-
-    if not args.no_engine:
-        log("  (c') classify stage alone (in process) …")
-        result["engine"] = bench_engine(export)
-    out.unlink(missing_ok=True)
-    classify_out.unlink(missing_ok=True)
-    return result
+_TIMING_RE = re.compile(r"(?P<stage>[A-Za-z][\w\- ]*?|[\u4e00-\u9fff]+(?:\s*[A-Za-z][\w\-]*)?)"
+                        r"\s*[:：=]?\s*(?P<seconds>\d+(?:\.\d+)?)\s*(?:s|秒)\b")
 
 
-def _summary(run: dict[str, Any], rows: int) -> dict[str, Any]:
-    return {"wall_s": round(run["wall_s"], 3), "cpu_s": round(run["cpu_s"], 3),
-            "peak_rss_mb": round(run["peak_rss_mb"], 1), "rows_per_s": round(rows / run["wall_s"])}
-
-
-def bench_startup(repeat: int) -> dict[str, Any]:
-    """`gender-budget --help`, `gender-budget check "…"` and a bare interpreter, wall incl. start-up."""
-    base = gender_budget_cmd()
-    cases = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "gender-budget --help": base + ["--help"],
-        "gender-budget check": base + CHECK_ARGS,
-    }
-    out = {}
-    for name, cmd in cases.items():
-        runs = [run_measured(cmd) for _ in range(repeat)]
-        walls = [r["wall_s"] for r in runs]
-        out[name] = {"median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
-                     "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1), "exit": runs[-1]["exit"]}
-    imports = run_measured([sys.executable, "-X", "importtime", "-c", "import budget.cli"])
-    heavy = []
-    for line in imports["stderr"].splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
-        if m and len(m.group(3)) <= 3:
-            heavy.append((int(m.group(2)), m.group(4)))
-    out["top_imports_of_budget.cli_ms"] = {name: round(us / 1000, 1) for us, name in sorted(heavy, reverse=True)[:8]}
-    return out
+def parse_timings(text: str) -> dict[str, float]:
+    """Stage timings from ``--timings`` output: JSON if the tool prints it, else ``stage 1.23 s`` lines."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+            stages = data.get("timings", data)
+            if isinstance(stages, dict) and all(isinstance(v, (int, float)) for v in stages.values()):
+                return {str(k): float(v) for k, v in stages.items()}
+    stages: dict[str, float] = {}
+    for line in text.splitlines():
+        for m in _TIMING_RE.finditer(line):
+            stages[m.group("stage").strip()] = float(m.group("seconds"))
+    return stages
 
 
 def machine() -> dict[str, Any]:
@@ -347,7 +408,7 @@ def machine() -> dict[str, Any]:
         info["cpu"] = platform.processor()
     versions = {}
     for dist in ("gender-budget", "python-calamine", "xlsxwriter", "openpyxl", "pyahocorasick", "google-re2",
-                 "pydantic", "typer", "rich"):
+                 "pydantic", "typer", "rich", "pandas"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -358,103 +419,119 @@ def machine() -> dict[str, Any]:
 
 # --- output --------------------------------------------------------------------------------------
 
+def _r(s: dict[str, Any]) -> str:
+    return f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The results as Markdown tables (what RESULTS.md shows)."""
-    lines = []
     m = report["machine"]
-    lines.append(f"Machine: {m.get('cpu')}, {m['nproc']} cores, {m.get('memory_gb')} GB, Python {m['python']}, "
-                 f"load average at start {m['loadavg_start']}")
-    lines.append("")
-    if any("floor" in s for s in report["sizes"]):
-        lines.append("| rows | lines | floor (a) s (CPU s) | floor RSS MB | classify (b) s (CPU s) | classify RSS MB | "
-                     "(b)/(a) wall | (b)/(a) CPU | rows/s (b) | stages (c), s |")
-        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    out = [(f"Machine: {m.get('cpu')}, {m['nproc']} cores, {m.get('memory_gb')} GB, Python {m['python']}; "
+           f"load average {m['loadavg_start']} at start, {m.get('loadavg_end')} at the end; "
+           f"{report['rounds']} rounds per size."), ""]
+    out += ["Medians per command (wall s, CPU s, peak RSS MB):", "",
+            "| rows | lines | command | wall s | CPU s | peak RSS MB | stages (last round, s) |",
+            "|---:|---:|---|---:|---:|---:|---|"]
     for s in report["sizes"]:
-        if "floor" not in s:
-            continue
-        f, c = s["floor"], s.get("classify")
-        stages = ", ".join(f"{k} {v:.2f}" for k, v in (s.get("stages") or {}).items()) or "—"
-        head = (f"| {s['rows']:,} | {s['lines']:,} | {f['wall_s']:.2f} ({f['cpu_s']:.2f}) | "
-                f"{f['peak_rss_mb']:.0f} | ")
-        if c:
-            lines.append(head + f"{c['wall_s']:.2f} ({c['cpu_s']:.2f}) | {c['peak_rss_mb']:.0f} | {s['ratio']:.2f} | "
-                         f"{c['cpu_s'] / f['cpu_s']:.2f} | {c['rows_per_s']:,} | {stages} |")
-        else:
-            lines.append(head + "n/a | n/a | n/a | n/a | n/a | classify not available |")
-    extra = [s for s in report["sizes"] if "floor_in_memory" in s or s.get("classify_csv")]
-    if extra:
-        lines.append("")
-        lines.append("| rows | floor, xlsxwriter in-memory mode s (RSS MB) | classify on the CSV export s (RSS MB) |")
-        lines.append("|---:|---:|---:|")
-        for s in extra:
-            fi, cc = s.get("floor_in_memory"), s.get("classify_csv")
-            lines.append(f"| {s['rows']:,} | " + (f"{fi['wall_s']:.2f} ({fi['peak_rss_mb']:.0f})" if fi else "—")
-                         + " | " + (f"{cc['wall_s']:.2f} ({cc['peak_rss_mb']:.0f})" if cc else "—") + " |")
-    engines = [s for s in report["sizes"] if s.get("engine")]
-    if engines:
-        lines.append("")
-        lines.append("| rows | classify stage alone s | lines/s | target | unique descriptions | statuses |")
-        lines.append("|---:|---:|---:|---:|---:|---|")
-        for s in engines:
+        for name, med in s["medians"].items():
+            writer = name[len("classify["):-1] if name.startswith("classify[") else None
+            stages = ", ".join(f"{k} {v:.2f}" for k, v in s.get("stages", {}).get(writer, {}).items()) if writer else ""
+            out.append(f"| {s['rows']:,} | {s['lines']:,} | {name} | {med['wall_s']:.2f} | {med['cpu_s']:.2f} | "
+                       f"{med['peak_rss_mb']:.0f} | {stages} |")
+    out += ["", "Ratios per round, median (min–max):", "", "| rows | ratio | CPU | wall | per round (CPU) |",
+            "|---:|---|---:|---:|---|"]
+    for s in report["sizes"]:
+        for name, r in s["ratios"].items():
+            out.append(f"| {s['rows']:,} | {name} | {_r(r['cpu_s'])} | {_r(r['wall_s'])} | "
+                       f"{', '.join(f'{v:.2f}' for v in r['cpu_s']['values'])} |")
+    wr = report.get("writers")
+    if wr:
+        out += ["", f"Writers on the same cells at {wr['rows']:,} rows (calamine read + write, formats as 明細's):", "",
+                "| writer | wall s | CPU s | peak RSS MB | CPU / xlsxwriter-cm, median (min–max) |",
+                "|---|---:|---:|---:|---:|"]
+        for name, med in wr["medians"].items():
+            ratio = wr["ratios"].get(f"{name}/xlsxwriter-cm")
+            out.append(f"| {name} | {med['wall_s']:.2f} | {med['cpu_s']:.2f} | {med['peak_rss_mb']:.0f} | "
+                       f"{_r(ratio['cpu_s']) if ratio else '1'} |")
+    rb = report.get("readback")
+    if rb:
+        out += ["", (f"`report` and `classify --reviewed` at {rb['rows']:,} rows (writer {rb['writer']}; annotated "
+                f"workbooks {rb['workbook_mb']} MB):"), "",
+                "| command | wall s | CPU s | peak RSS MB |", "|---|---:|---:|---:|"]
+        for name, med in {**rb["report_medians"], **rb["reviewed_medians"]}.items():
+            out.append(f"| {name} | {med['wall_s']:.2f} | {med['cpu_s']:.2f} | {med['peak_rss_mb']:.0f} |")
+        out += ["", "| ratio | CPU | wall | target |", "|---|---:|---:|---:|",
+                (f"| report / read floor | {_r(rb['report/read floor']['cpu_s'])} | {_r(rb['report/read floor']['wall_s'])} "
+                f"| ≤ {TARGETS['report_over_read_floor']} |"),
+                (f"| classify --reviewed / classify | {_r(rb['reviewed/plain']['cpu_s'])} | "
+                f"{_r(rb['reviewed/plain']['wall_s'])} | ≤ {TARGETS['reviewed_over_plain']} |")]
+    st = report.get("startup")
+    if st:
+        out += ["", "| start-up | median wall s | min–max wall s | median CPU s | peak RSS MB |", "|---|---:|---:|---:|---:|"]
+        for name, r in st.items():
+            if isinstance(r, dict) and "median_s" in r:
+                out.append(f"| `{name}` | {r['median_s']:.3f} | {r['min_s']:.3f}–{r['max_s']:.3f} | "
+                           f"{r.get('cpu_median_s', float('nan')):.3f} | {r['peak_rss_mb']:.0f} |")
+        out += ["", "Slowest top-level imports of `budget.cli` (ms, cumulative): "
+                + ", ".join(f"{k} {v}" for k, v in st.get("top_imports_ms", {}).items())]
+    for s in report["sizes"]:
+        if s.get("engine"):
             e = s["engine"]
-            st = ", ".join(f"{k} {v:,}" for k, v in sorted(e["statuses"].items()))
-            lines.append(f"| {s['rows']:,} | {e['seconds']:.3f} | {e['lines_per_s']:,.0f} | "
-                         f"{TARGETS['engine_lines_per_s']:,} | {e['unique_descriptions']:.0%} | {st} |")
-    if report.get("startup"):
-        lines.append("")
-        lines.append("| command | median s | min s | peak RSS MB | target |")
-        lines.append("|---|---:|---:|---:|---:|")
-        for name, r in report["startup"].items():
-            if name.startswith("top_imports"):
-                continue
-            target = TARGETS["help_s"] if "help" in name else TARGETS["check_s"] if "check" in name else None
-            lines.append(f"| `{name}` | {r['median_s']:.3f} | {r['min_s']:.3f} | {r['peak_rss_mb']:.0f} | "
-                         f"{f'< {target}' if target else '—'} |")
-        top = report["startup"].get("top_imports_of_budget.cli_ms")
-        if top:
-            lines.append("")
-            lines.append("Slowest top-level imports of `budget.cli` (ms, cumulative): "
-                         + ", ".join(f"{k} {v}" for k, v in top.items()))
-    return "\n".join(lines)
+            out.append(f"\nclassify stage alone at {s['rows']:,} rows: {e['lines_per_s']:,.0f} lines/s")
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "_floor":
-        floor(argv[1], argv[2], constant_memory="--in-memory" not in argv)
-        return 0
-    parser = argparse.ArgumentParser(description="Benchmark of gender-budget classify against the I/O floor (issue 6).")
-    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000],
-                        help="sizes in data rows (default: 10000 100000; add 1000000 for the 1M run)")
+    if argv[:1] == ["_tool"]:
+        return run_tool(argv[1], argv[2:])
+    parser = argparse.ArgumentParser(description="Benchmark of issue 13: classify against the floor and the naive script.")
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000], help="sizes in data rows")
+    parser.add_argument("--million", action="store_true", help="add 1,000,000 rows")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per size (each runs every command once)")
+    parser.add_argument("--writers", nargs="+", default=["fast"], choices=["fast", "xlsxwriter"],
+                        help="the .xlsx writer(s) classify is run with (two: both in every round, ratio between)")
+    parser.add_argument("--naive-max-rows", type=int, default=100_000, help="largest size the naive script runs at")
+    parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--report-rows", type=int, default=100_000, help="size of report/--reviewed (0: skip)")
+    parser.add_argument("--writer-rows", type=int, default=0,
+                        help="also compare the writers on the floor's cells at this size (e.g. 100000)")
+    parser.add_argument("--startup-repeat", type=int, default=7)
+    parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up of check and --help")
+    parser.add_argument("--engine", action="store_true", help="also time the classify stage alone, in process")
     parser.add_argument("--seed", type=int, default=116)
-    parser.add_argument("--repeat", type=int, default=1, help="runs of (a) and (b) per size; the fastest is kept")
-    parser.add_argument("--startup-repeat", type=int, default=7, help="runs of --help and check")
-    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "gender-budget-bench",
-                        help="where generated exports are cached and outputs written")
-    parser.add_argument("--floor-in-memory", action="store_true",
-                        help="also time the floor with xlsxwriter's in-memory (not constant_memory) mode")
-    parser.add_argument("--csv", action="store_true", help="also time classify on the CSV export")
-    parser.add_argument("--no-engine", action="store_true", help="skip the in-process classify-stage timing")
-    parser.add_argument("--no-e2e", action="store_true", help="skip (a) the floor and (b) classify end to end")
-    parser.add_argument("--no-startup", action="store_true", help="skip the --help/check start-up timing")
-    parser.add_argument("--json", action="store_true", help="print JSON on stdout (progress goes to stderr)")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "gender-budget-bench")
+    parser.add_argument("--json", action="store_true", help="JSON on stdout (progress on stderr)")
+    parser.add_argument("--markdown-from", type=Path, help="print the Markdown of a saved --json result and stop")
     args = parser.parse_args(argv)
+    if args.markdown_from:
+        print(markdown(json.loads(args.markdown_from.read_text(encoding="utf-8"))))
+        return 0
+    if args.startup_only:
+        args.rows, args.report_rows = [], 0
+    if args.million and 1_000_000 not in args.rows:
+        args.rows.append(1_000_000)
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    report: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "sizes": []}
+    report: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "rounds": args.rounds, "sizes": []}
     for rows in args.rows:
-        report["sizes"].append(bench_size(rows, args, args.workdir, log))
+        size = bench_size(rows, args, log)
+        if args.engine:
+            size["engine"] = bench_engine(prepare(rows, args.seed, args.workdir, log)[2])
+        report["sizes"].append(size)
+    if args.writer_rows:
+        report["writers"] = bench_writers(args.writer_rows, args, log)
+    if args.report_rows:
+        report["readback"] = bench_readback(args.report_rows, args, log)
     if not args.no_startup:
-        log("start-up: --help and check …")
-        report["startup"] = bench_startup(args.startup_repeat)
+        log("start-up …")
+        report["startup"] = bench_startup(args.startup_repeat, args.writers[-1])
     report["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print(markdown(report))
+    print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else markdown(report))
     return 0
 
 

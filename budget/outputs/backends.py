@@ -48,12 +48,53 @@ def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool
         from .ods import Workbook
 
         return Workbook(path, {"constant_memory": constant_memory})
-    import xlsxwriter
-
     from .atomic import parts_folder_for
 
     tmpdir = tmpdir if tmpdir is not None else parts_folder_for(path)
     options = {**XLSX_OPTIONS, "constant_memory": constant_memory}
     if tmpdir is not None:
         options["tmpdir"] = str(tmpdir)
+    return _xlsx_book(path, options)
+
+
+#: Environment variable that picks the .xlsx writer: ``fast`` (default) or ``xlsxwriter``.
+XLSX_WRITER_ENV = "GENDER_BUDGET_XLSX_WRITER"
+
+
+def xlsx_writer_name() -> str:
+    """Which .xlsx writer :func:`open_book` uses: ``fast`` (:mod:`.xlsx_fast`) unless the environment says ``xlsxwriter``."""
+    import os
+
+    return "xlsxwriter" if os.environ.get(XLSX_WRITER_ENV, "").strip().lower() == "xlsxwriter" else "fast"
+
+
+def _xlsx_book(path: str | Path, options: dict[str, Any]) -> Any:
+    """The .xlsx workbook: :class:`.xlsx_fast.FastBook` (2-3x less CPU on the same cells, see
+    benchmarks/RESULTS.md), or plain xlsxwriter when asked for; both take the same calls."""
+    if xlsx_writer_name() == "fast" and fast_writer_supported():
+        from .xlsx_fast import FastBook
+
+        # It streams rows itself: constant_memory does not apply (its files are the same either way).
+        return FastBook(str(path), {k: v for k, v in options.items() if k != "constant_memory"})
+    import xlsxwriter
+
     return xlsxwriter.Workbook(str(path), options)
+
+
+#: The xlsxwriter internals :mod:`.xlsx_fast` builds on (tested with xlsxwriter 3.3.1).
+_FAST_NEEDS = ("_initialize", "_assemble_xml_file", "_write_sheet_data", "_write_optimized_sheet_data", "_write_row",
+               "_write_cell", "_prepare_formula", "_convert_date_time", "_opt_close", "_opt_reopen", "set_row_pixels")
+
+
+def fast_writer_supported() -> bool:
+    """Does the installed xlsxwriter have what the fast writer relies on? If not, plain xlsxwriter is used."""
+    try:
+        import xlsxwriter.workbook
+        import xlsxwriter.worksheet
+    except ImportError:  # pragma: no cover
+        return False
+    major = int(xlsxwriter.__version__.split(".")[0])
+    worksheet = xlsxwriter.worksheet.Worksheet
+    return (major == 3 and all(hasattr(worksheet, name) for name in _FAST_NEEDS)
+            and hasattr(xlsxwriter.workbook, "ZipFile") and hasattr(xlsxwriter.workbook.Workbook, "_store_workbook")
+            and hasattr(xlsxwriter.worksheet, "re_dynamic_function"))

@@ -1,0 +1,400 @@
+"""A faster .xlsx writer: xlsxwriter for the workbook, a streaming cell writer of our own for sheet data.
+
+:class:`FastBook` is an ``xlsxwriter.Workbook`` whose worksheets (:class:`FastSheet`) render each
+cell to its XML the moment it is written and stream finished rows to a temporary file. Everything
+else — styles, column widths, freeze panes, autofilter, data validation, conditional formats, print
+setup, defined names, charts, document properties, the package itself — is xlsxwriter's own code,
+unchanged, so every call of the subset in :mod:`budget.outputs.backends` (and the rest of
+xlsxwriter's API) works as before.
+
+What differs from xlsxwriter, on purpose:
+
+- Strings are always inline (``t="inlineStr"``), never in the shared-string table: memory stays
+  flat at a million rows, as in xlsxwriter's ``constant_memory`` mode, and no mode switch changes
+  the file. Text is always escaped: a string that looks like a formula, a rich-text run
+  (xlsxwriter writes ``<r>…</r>`` text raw) or an ``_x0041_`` escape stays the same text.
+- Rows may be written in any order within :data:`ROW_WINDOW` rows of the highest row written so
+  far; older rows are on disk, and writing to one raises :class:`RowAlreadyWritten` instead of
+  silently dropping the cell (xlsxwriter's ``constant_memory`` mode drops it).
+- Column and row formats apply to unformatted cells of rows still in the window when the sheet
+  is finished or the row leaves it (as in ``constant_memory`` mode).
+
+Cell writes the fast path does not cover (rich strings, array formulas, dynamic-array functions)
+go through xlsxwriter's own code and are merged in row order.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import threading
+import zipfile
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import xlsxwriter
+import xlsxwriter.workbook
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet, re_dynamic_function
+
+#: Rows kept in memory per sheet before the oldest are streamed to disk.
+ROW_WINDOW = 1024
+_FLUSH_KEEP = ROW_WINDOW // 2
+#: zlib level of the package's parts (xlsxwriter uses zlib's default, 6).
+COMPRESS_LEVEL = 1
+_MAX_ROW, _MAX_COL = 1_048_576, 16_384
+#: Column letters, computed once (A … XFD).
+_COLS = [xl_col_to_name(c) for c in range(_MAX_COL)]
+_ESCAPE_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
+#: The underscore of every ``_xHHHH_`` in a text, overlapping ones too (``_x005F_x0041_``).
+_ESCAPE_START = re.compile("_(?=x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_ERROR_VALUES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
+_INFINITIES = (float("inf"), float("-inf"))
+
+
+class RowAlreadyWritten(ValueError):
+    """A cell or row setting came for a row that has already been streamed to disk."""
+
+
+def escape_text(text: str) -> tuple[str, bool]:
+    """``text`` as the content of a ``<t>`` element, and whether it needs ``xml:space="preserve"``.
+
+    Escapes ``& < >``, writes control characters as ``_xHHHH_`` and protects literal ``_xHHHH_``
+    sequences (``_x005F_``), as Excel does, so that readers give back exactly ``text``.
+    """
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "_x" in text:
+        text = _ESCAPE_START.sub("_x005F_", text)
+    if not text.isprintable():
+        text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+        text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    return text, text[:1].isspace() or text[-1:].isspace()
+
+
+def _escape_data(value: Any) -> str:
+    text = str(value)
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+class FastSheet(Worksheet):
+    """An xlsxwriter worksheet whose cells are rendered at once and streamed to disk by row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: dict[int, dict[int, str]] = {}
+        self._row = -1
+        self._cells: dict[int, str] = {}
+        self._flushed_below = 0  # every row below this one is on disk
+        self._spool: Any = None
+        self._spool_name: str | None = None
+        self._has_rows = False
+        self._styles: dict[Any, str] = {}
+
+    def _initialize(self, init_data: dict[str, Any]) -> None:
+        # The base class must not open its own row file nor use shared strings: this sheet streams.
+        super()._initialize({**init_data, "constant_memory": False})
+
+    # --- where a cell goes -------------------------------------------------------------------
+
+    def _goto(self, row: int) -> dict[int, str]:
+        """The cells of ``row`` (created), after streaming old rows if the window is full."""
+        if row < self._flushed_below:
+            raise RowAlreadyWritten(f"工作表「{self.name}」第 {row + 1} 列已寫出，無法再寫入 "
+                                    f"(sheet {self.name!r}: row {row + 1} was already written)")
+        if row >= _MAX_ROW:
+            raise IndexError(row)
+        cells = self._pending.get(row)
+        if cells is None:
+            cells = self._pending[row] = {}
+            if self.dim_rowmin is None or row < self.dim_rowmin:
+                self.dim_rowmin = row
+            if self.dim_rowmax is None or row > self.dim_rowmax:
+                self.dim_rowmax = row
+            if len(self._pending) > ROW_WINDOW:
+                self._flush(max(self._pending) - _FLUSH_KEEP)
+        self._row, self._cells = row, cells
+        return cells
+
+    def _style(self, fmt: Any) -> str:
+        """The ``s`` attribute of a cell with format ``fmt`` (its index is fixed from now on)."""
+        if fmt is None:
+            return ""
+        style = self._styles.get(fmt)
+        if style is None:
+            style = self._styles[fmt] = f' s="{fmt._get_xf_index()}"'
+        return style
+
+    # --- the subset's cell writes (fast path) ------------------------------------------------
+
+    def write_string(self, row: int, col: int, string: str, cell_format: Any = None) -> int:  # type: ignore[override]
+        """Write ``string`` as a text cell (inline, escaped; never a formula)."""
+        if type(row) is not int or type(col) is not int:
+            return super().write_string(row, col, string, cell_format)
+        if col < 0 or col >= _MAX_COL or row < 0:
+            return -1
+        error = 0
+        if len(string) > 16383 and len(string.encode("utf-16-le")) // 2 > 32767:
+            from xlsxwriter.worksheet import _utf16_truncate
+
+            string, error = _utf16_truncate(string, 32767), -2
+        cells = self._cells if row == self._row else self._goto(row)
+        style = "" if cell_format is None else self._styles.get(cell_format) or self._style(cell_format)
+        if ("&" in string or "<" in string or ">" in string or "_x" in string or not string.isprintable()
+                or string[:1].isspace() or string[-1:].isspace()):
+            if "_x" in string and _ESCAPE_ESCAPE.search(string) and not (
+                    string.startswith("<r>") and string.endswith("</r>")) and (
+                    len(_ESCAPE_ESCAPE.findall(string)) == len(_ESCAPE_START.findall(string))):
+                # Text holding a literal _xHHHH_: openpyxl unescapes it only in shared strings (whose
+                # writer, xlsxwriter's, handles all but overlapping ones such as _x005F_x0041_).
+                index = self.str_table._get_shared_string_index(string)
+                cells[col] = f'<c r="{_COLS[col]}{row + 1}"{style} t="s"><v>{index}</v></c>'
+                return error
+            text, preserve = escape_text(string)
+            space = ' xml:space="preserve"' if preserve else ""
+            cells[col] = f'<c r="{_COLS[col]}{row + 1}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        else:
+            cells[col] = f'<c r="{_COLS[col]}{row + 1}"{style} t="inlineStr"><is><t>{string}</t></is></c>'
+        return error
+
+    _write_string = write_string
+
+    def write_number(self, row: int, col: int, number: Any, cell_format: Any = None) -> int:  # type: ignore[override]
+        """Write a number cell (int, float or Decimal)."""
+        if type(row) is not int or type(col) is not int:
+            return super().write_number(row, col, number, cell_format)
+        if col < 0 or col >= _MAX_COL or row < 0:
+            return -1
+        kind = type(number)
+        if (kind is float and (number != number or number in _INFINITIES)) or (  # noqa: PLR0124 (NaN)
+                kind is Decimal and not number.is_finite()):
+            return super()._write_number(row, col, number, cell_format)  # xlsxwriter's error or TypeError
+        cells = self._cells if row == self._row else self._goto(row)
+        style = "" if cell_format is None else self._styles.get(cell_format) or self._style(cell_format)
+        cells[col] = f'<c r="{_COLS[col]}{row + 1}"{style}><v>{number:.16G}</v></c>'
+        return 0
+
+    _write_number = write_number
+
+    def write_formula(self, row: int, col: int, formula: str, cell_format: Any = None,  # type: ignore[override]
+                      value: Any = 0) -> int:
+        """Write a formula (Excel syntax) with its cached ``value`` (what non-recalculating readers show)."""
+        if type(row) is not int or type(col) is not int:
+            return super().write_formula(row, col, formula, cell_format, value)
+        return self._write_formula(row, col, formula, cell_format, value)
+
+    def _write_formula(self, row: int, col: int, formula: str, cell_format: Any = None, value: Any = 0) -> int:
+        if col < 0 or col >= _MAX_COL or row < 0:
+            return -1
+        if not formula:
+            return super()._write_formula(row, col, formula, cell_format, value)
+        if formula[0] == "{" or re_dynamic_function.search(formula):
+            if row < self._flushed_below:
+                raise RowAlreadyWritten(f"sheet {self.name!r}: row {row + 1} was already written")
+            return super()._write_formula(row, col, formula, cell_format, value)  # into self.table, merged
+        formula = self._prepare_formula(formula) if (self.use_future_functions or "_xlfn." in formula) \
+            else formula[1:] if formula[0] == "=" else formula
+        cells = self._cells if row == self._row else self._goto(row)
+        style = self._style(cell_format) if cell_format is not None else ""
+        if isinstance(value, bool):
+            kind, value = ' t="b"', int(value)
+        elif isinstance(value, str):
+            kind = "" if value == "" else ' t="e"' if value in _ERROR_VALUES else ' t="str"'
+        else:
+            kind = ""
+        cells[col] = f'<c r="{_COLS[col]}{row + 1}"{style}{kind}><f>{_escape_data(formula)}</f>' \
+                     f'<v>{_escape_data(value)}</v></c>'
+        return 0
+
+    def write_boolean(self, row: int, col: int, boolean: Any, cell_format: Any = None) -> int:  # type: ignore[override]
+        """Write a TRUE/FALSE cell."""
+        if type(row) is not int or type(col) is not int:
+            return super().write_boolean(row, col, boolean, cell_format)
+        return self._write_boolean(row, col, boolean, cell_format)
+
+    def _write_boolean(self, row: int, col: int, boolean: Any, cell_format: Any = None) -> int:
+        if col < 0 or col >= _MAX_COL or row < 0:
+            return -1
+        cells = self._cells if row == self._row else self._goto(row)
+        cells[col] = f'<c r="{_COLS[col]}{row + 1}"{self._style(cell_format)} t="b"><v>{1 if boolean else 0}</v></c>'
+        return 0
+
+    def write_datetime(self, row: int, col: int, date: Any, cell_format: Any = None) -> int:  # type: ignore[override]
+        """Write a date, time or datetime as an Excel serial number (with the default date format if none)."""
+        if type(row) is not int or type(col) is not int:
+            return super().write_datetime(row, col, date, cell_format)
+        return self._write_datetime(row, col, date, cell_format)
+
+    def _write_datetime(self, row: int, col: int, date_value: Any, cell_format: Any = None) -> int:
+        if col < 0 or col >= _MAX_COL or row < 0:
+            return -1
+        if not isinstance(date_value, (datetime, date, time, timedelta)):
+            raise TypeError(f"Unknown or unsupported datetime type: {type(date_value)}")
+        number = self._convert_date_time(date_value)
+        return self._write_number(row, col, number, cell_format if cell_format is not None
+                                  else self.default_date_format)
+
+    def write_blank(self, row: int, col: int, blank: Any = None, cell_format: Any = None) -> int:  # type: ignore[override]
+        """Write an empty cell with a format (nothing without one, as xlsxwriter)."""
+        if type(row) is not int or type(col) is not int:
+            return super().write_blank(row, col, blank, cell_format)
+        return self._write_blank(row, col, blank, cell_format)
+
+    def _write_blank(self, row: int, col: int, _: Any = None, cell_format: Any = None) -> int:
+        if cell_format is None:
+            return 0
+        if col < 0 or col >= _MAX_COL or row < 0:
+            return -1
+        cells = self._cells if row == self._row else self._goto(row)
+        cells[col] = f'<c r="{_COLS[col]}{row + 1}"{self._style(cell_format)}/>'
+        return 0
+
+    def set_row_pixels(self, row: int, height: Any = None, cell_format: Any = None, options: Any = None) -> int:  # type: ignore[override]
+        """As xlsxwriter's; a row already streamed to disk cannot change any more."""
+        if 0 <= row < self._flushed_below:
+            raise RowAlreadyWritten(f"工作表「{self.name}」第 {row + 1} 列已寫出，無法再設定列格式 "
+                                    f"(sheet {self.name!r}: row {row + 1} was already written)")
+        return super().set_row_pixels(row, height, cell_format, options)
+
+    # --- streaming ---------------------------------------------------------------------------
+
+    def _render_with_base(self, method: str, *args: Any) -> str:
+        """XML that one of xlsxwriter's own writer methods produces, captured as text."""
+        saved, self.fh = self.fh, io.StringIO()
+        try:
+            getattr(Worksheet, method)(self, *args)
+            return self.fh.getvalue()
+        finally:
+            self.fh = saved
+
+    def _flush(self, below: int | None = None) -> None:
+        """Stream every pending row below ``below`` (all if None), plus row-setting-only rows, to disk."""
+        limit = _MAX_ROW if below is None else below
+        rows = {r for r in self._pending if r < limit}
+        rows.update(r for r in self.row_info if self._flushed_below <= r < limit)
+        if self.table:
+            rows.update(r for r in self.table if self.table[r] and r < limit)
+            stale = [r for r in self.table if self.table[r] and r < self._flushed_below]
+            if stale:
+                raise RowAlreadyWritten(f"sheet {self.name!r}: rows {stale[:5]} were already written")
+        if not rows:
+            self._flushed_below = max(self._flushed_below, min(limit, (self.dim_rowmax or 0) + 1))
+            return
+        out: list[str] = []
+        col_formats = {c: info.column_format for c, info in self.col_info.items()
+                       if info.column_format is not None} if self.col_info else {}
+        dim_colmin, dim_colmax = self.dim_colmin, self.dim_colmax
+        for r in sorted(rows):
+            cells = self._pending.pop(r, None) or {}
+            if self.table and self.table.get(r):
+                for c, cell in self.table.pop(r).items():
+                    cells[c] = self._render_with_base("_write_cell", r, c, cell)
+            info = self.row_info.get(r)
+            if info is not None and info.row_format is not None:
+                default = info.row_format
+                fallback = {c: default for c in cells}
+            else:
+                fallback = col_formats
+            if cells:
+                order = sorted(cells)
+                lo, hi = order[0], order[-1]
+                if dim_colmin is None or lo < dim_colmin:
+                    dim_colmin = lo
+                if dim_colmax is None or hi > dim_colmax:
+                    dim_colmax = hi
+                if fallback:
+                    for c in order:
+                        if c in fallback:
+                            cells[c] = _with_style(cells[c], self._style(fallback[c]))
+                head = (f'<row r="{r + 1}">' if info is None
+                        else self._render_with_base("_write_row", r, None, info))
+                out.append(head + "".join([cells[c] for c in order]) + "</row>")
+            elif info is not None:
+                out.append(self._render_with_base("_write_row", r, None, info, True))
+        self.dim_colmin, self.dim_colmax = dim_colmin, dim_colmax
+        if self._spool is None:
+            fd, self._spool_name = tempfile.mkstemp(suffix=".xml", dir=self.tmpdir)
+            self._spool = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._spool.write("".join(out))
+        self._has_rows = True
+        self._row, self._cells = -1, {}
+        self._flushed_below = max(self._flushed_below, limit if below is not None else (self.dim_rowmax or 0) + 1)
+
+    def _assemble_xml_file(self) -> None:
+        self._flush()  # the <dimension> element, written before the data, needs every row's columns
+        super()._assemble_xml_file()
+
+    def _write_sheet_data(self) -> None:
+        self._flush()
+        if not self._has_rows:
+            self._xml_empty_tag("sheetData")
+            return
+        self._xml_start_tag("sheetData")
+        spool, self._spool = self._spool, None
+        try:
+            spool.flush()
+            spool.seek(0)
+            with open(self._spool_name, encoding="utf-8", newline="") as src:  # type: ignore[arg-type]
+                while True:
+                    chunk = src.read(1 << 20)
+                    if not chunk:
+                        break
+                    self.fh.write(chunk)
+        finally:
+            spool.close()
+            os.unlink(self._spool_name)  # type: ignore[arg-type]
+        self._xml_end_tag("sheetData")
+
+    def _write_optimized_sheet_data(self) -> None:  # never used: this sheet is not constant_memory
+        self._write_sheet_data()
+
+    def _opt_close(self) -> None:  # xlsxwriter's constant_memory bookkeeping: this sheet has no row file
+        pass
+
+    def _opt_reopen(self) -> None:
+        pass
+
+
+def _with_style(cell_xml: str, style: str) -> str:
+    """``cell_xml`` with ``style`` added if the cell has no style of its own."""
+    head_end = cell_xml.index('"', 6) + 1  # after r="A1"
+    if cell_xml.startswith(' s="', head_end) or not style:
+        return cell_xml
+    return cell_xml[:head_end] + style + cell_xml[head_end:]
+
+
+class _FastZip(zipfile.ZipFile):
+    """A ZipFile that deflates at level 1: 2.5x faster than zlib's default, files about 20 % larger."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", COMPRESS_LEVEL)
+        super().__init__(*args, **kwargs)
+
+
+_ZIP_LOCK = threading.Lock()
+
+
+class FastBook(xlsxwriter.Workbook):
+    """An ``xlsxwriter.Workbook`` whose worksheets are :class:`FastSheet` (see the module docstring)."""
+
+    worksheet_class = FastSheet
+
+    def _store_workbook(self) -> None:
+        # xlsxwriter opens its ZipFile inside this method without a compression level: lend it ours.
+        with _ZIP_LOCK:
+            saved, xlsxwriter.workbook.ZipFile = xlsxwriter.workbook.ZipFile, _FastZip
+            try:
+                super()._store_workbook()
+            finally:
+                xlsxwriter.workbook.ZipFile = saved
+

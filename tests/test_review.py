@@ -321,7 +321,7 @@ def test_carry_over_places_reviews_flags_changed_amounts_and_reports_the_rest(tm
     assert sorted(j for j, _ in result.carried) == [1, 2]
     assert result.decisions[1].counted == Decimal(12000)  # 25 % of the new 48000
     assert result.decisions[1].review == "gender-training 25%"
-    assert result.decisions[2].status == UNMATCHED and result.decisions[2].review == "none"
+    assert result.decisions[2].status == UNMATCHED and result.decisions[2].review == "不列入"
     assert result.decisions[3] is rules_decisions[3] and result.decisions[0] is rules_decisions[0]
     assert result.amount_changed == [1]
     assert FLAG_AMOUNT_CHANGED in new_lines[1].flags and not new_lines[2].flags
@@ -339,7 +339,7 @@ def test_carried_amount_review_converts_units(tmp_path, rules):
     result = carry_reviews([line("講座鐘點費", "60000")], [Decision(REVIEW)], book.rows, rules)
     # 24 was written on a line in 千元; the same 60000 元 line now gets 24 千元 = 24000 元, unflagged.
     assert result.decisions[0].gender_amount == Decimal(24000)
-    assert result.decisions[0].review == "gender-training 24千元"  # what the new workbook's 覆核 will say
+    assert result.decisions[0].review == "gender-training 24000"  # in the new line's unit (元)
     assert result.amount_changed == []
 
 

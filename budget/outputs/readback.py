@@ -40,6 +40,18 @@ class AnnotatedRow:
     workbook: str = ""
     detail_sheet: str = DETAIL_SHEET
     detail_row: int | None = None
+    #: The review columns' entry (this layout); None for a workbook of the older one-cell 覆核 layout.
+    entry: "ReviewEntry | None" = None
+
+    @property
+    def review_entry(self) -> "ReviewEntry":
+        """The reviewer's entry for this line (a one-cell 覆核 of the older layout split without rules)."""
+        from ..review import ReviewEntry, entry_from_text
+
+        if self.entry is not None:
+            return self.entry
+        return entry_from_text(self.review, self.line, self.review_note) if self.review else ReviewEntry(
+            note=self.review_note)
 
     def where(self) -> str:
         """``LAST.xlsx 明細第 12 列`` for messages."""

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ..money import round_half_up
 from ..report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, Report
-from .annotated import display_width
+from .cells import display_width
 
 TABLE_SHEET = "性別預算編列情形表"
 COMPARE_SHEET = "年度比較"

@@ -181,6 +181,29 @@ def entry_from_override(override: Override, line: LineItem, note: str = "") -> R
     return ReviewEntry(override.category or "", amount=amount, percent=override.share_percent, note=note)
 
 
+def entry_from_text(text: str, line: LineItem, note: str = "") -> ReviewEntry:
+    """A one-cell 覆核 entry split into a :class:`ReviewEntry` without the rules (the category stays
+    as typed): ``gender-training 40%`` → category and percent. Unreadable tails stay in the category,
+    so :func:`review_decision` reports them."""
+    folded = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(text)).replace("％", "%")).strip()
+    if fold(folded) in NONE_WORDS:
+        return ReviewEntry(NONE_CHOICE, note=note)
+    head, _, tail = folded.rpartition(" ")
+    share = _SHARE_RE.match(tail.replace(" ", "")) if head else None
+    if share:
+        return ReviewEntry(head, percent=Decimal(share.group("num")), note=note)
+    if head:
+        try:
+            amount, unit = parse_amount(tail)
+        except AmountError:
+            amount, unit = None, None
+        if amount is not None:
+            if unit is not None and unit != line.unit:
+                amount = convert(amount, unit, line.unit)
+            return ReviewEntry(head, amount=amount, note=note)
+    return ReviewEntry(folded, note=note)
+
+
 def _entry_error(code: str, message: str, message_en: str, hint: str = "") -> ReviewEntryError:
     return ReviewEntryError(code, message, message_en, hint)
 
@@ -274,6 +297,9 @@ def decide(line: LineItem, decision: Decision, override: Override, rules: RuleSe
 def row_entry(row: "AnnotatedRow", rules: RuleSet) -> ReviewEntry:
     """The reviewer's entry of a workbook row: its review columns, or its one-cell 覆核 (older layout)
     parsed with ``rules``. Raises :class:`ReviewEntryError` for a malformed one-cell entry."""
+    problem = getattr(row, "entry_problem", None)
+    if problem is not None:
+        raise ReviewEntryError(problem.code, problem.message, problem.message_en, problem.hint)
     if row.entry is not None:
         return row.entry
     override = parse_override(row.review, rules)
@@ -307,7 +333,8 @@ def apply_reviews(rows: Sequence["AnnotatedRow"], rules: RuleSet) -> tuple[list[
             decisions.append(review_decision(entry, row.line, row.decision, rules))
         except ReviewEntryError as exc:
             decisions.append(row.decision)
-            problems.append(exc.problem(**row.review_location()))
+            problem = getattr(row, "entry_problem", None)
+            problems.append(problem or exc.problem(**row.review_location(exc.code)))
     return decisions, problems
 
 

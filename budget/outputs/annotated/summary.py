@@ -37,7 +37,7 @@ def write_summary(book: "Book", ws: Any) -> None:
         ("性別預算數", f'=SUM({R["gender_amount"]})', ft.gender_total, "amount_total",
          "明細「性別預算數」合計：工具判定符合者，加上覆核計入者"),
         ("性別預算占比", None, None, "percent2", ""),
-        ("已覆核行數", f'=SUMPRODUCT((({R["review_category"]}<>"")+({R["review_amount"]}<>"")+({R["review_percent"]}<>""))'
+        ("已覆核行數", f'=SUMPRODUCT(((({R["review_category"]}<>"")+({R["review_amount"]}<>"")+({R["review_percent"]}<>""))>0)'
                    f'*({R["status"]}<>"{STATUS_LABELS[EXCLUDED]}"))', reviewed, None, "覆核類別、覆核計入數或覆核比例有填寫的行"),
         ("待覆核行數", f"=SUMPRODUCT({pending})", ft.status_lines.get(REVIEW, 0), None,
          "判定為待覆核、尚未填寫覆核欄的行；請在「明細」的覆核類別等欄填寫（見「待覆核」工作表）"),

@@ -253,7 +253,7 @@ def test_reviews_are_read_from_the_workbook_and_applied(tmp_path, rules):
     assert [d.status for d in decisions] == [MATCHED, MATCHED, REVIEW, UNMATCHED, EXCLUDED]
     assert [d.counted for d in decisions] == [Decimal(13400), Decimal(10000), 0, 0, 0]
     assert [(p.code, p.row, p.sheet, p.column) for p in problems] == [
-        ("review-share-out-of-range", 4, "明細", "覆核")]
+        ("review-share-out-of-range", 4, "明細", "覆核比例")]
     assert problems[0].file == str(path)
 
 

@@ -204,9 +204,10 @@ class CellWriter:
             return True
         dec = value if isinstance(value, Decimal) else Decimal(value)
         if not fits_number(dec):
-            self.problems.append(Problem(
-                "number-as-text", f"數值 {format_amount(dec)} 超過 15 位有效數字，以文字寫入以免失真",
-                "a number with more than 15 significant digits was written as text", WARNING, **location(where)))
+            if where is not None:  # said once, where the number comes from (derived figures say nothing more)
+                self.problems.append(Problem(
+                    "number-as-text", f"數值 {format_amount(dec)} 超過 15 位有效數字，以文字寫入以免失真",
+                    "a number with more than 15 significant digits was written as text", WARNING, **location(where)))
             self.text(ws, row, col, format_amount(dec), None)
             return False
         decimals = decimals_of(dec)

@@ -143,14 +143,7 @@ class Book:
             self.problems.append(Problem(
                 "header-renamed", f"原始欄名與附註欄同名，於明細中加上「原：」：{'、'.join(renamed)}",
                 "original headers that clash with added columns are shown as 原：<name>", WARNING))
-        self.headers += [self._added_title(key, title) for key, title in DETAIL_ADDED]
-
-    def _added_title(self, key: str, title: str) -> str:
-        if key in ("amount", "suggested", "gender_amount"):
-            return f"{title}（{self.unit}）"
-        if key == "review_amount":
-            return f"{title}（本行單位）"
-        return title
+        self.headers += [title for _, title in DETAIL_ADDED]
 
     def _amount_headers(self) -> set[str]:
         headers: set[str] = set()

@@ -63,7 +63,7 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
             if key == "review_percent":
                 cells.percent(detail, r, c, value, "input_percent")
             elif isinstance(value, Decimal):
-                numeric = cells.number(detail, r, c, value, kind, (line, key) if key == "amount" else None)
+                numeric = cells.number(detail, r, c, value, kind, (line, book.headers[c]) if key == "amount" else None)
                 if key == "amount" and numeric:
                     book.workbook_total += value
             else:

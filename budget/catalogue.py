@@ -24,9 +24,11 @@ class Entry(NamedTuple):
 CATALOGUE: dict[str, Entry] = {
     "against-not-annotated": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "amount-unreadable": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "annotated-amount-edited": Entry(ERROR, "明細的計算金額與資料工作表不符（被修改過），附註工作簿不予採用", "the detail sheet's amount differs from the data sheet", "金額由工具寫入，請勿修改；請在覆核欄填寫覆核計入數"),
     "annotated-bad-amount": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "annotated-bad-data": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "annotated-bad-status": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "annotated-data-edited": Entry(ERROR, "隱藏的資料工作表被修改過（檢查碼不符），附註工作簿不予採用", "the hidden data sheet was edited", "請勿修改資料工作表；請重新執行 classify"),
     "annotated-decision-edited": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "annotated-misaligned": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "annotated-missing-sheet": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -34,6 +36,7 @@ CATALOGUE: dict[str, Entry] = {
     "annotated-no-review-column": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "annotated-review-without-line": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "bad-unit": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "cell-not-written": Entry(ERROR, "寫入程式拒絕寫入某儲存格，未產出檔案", "the spreadsheet writer refused a cell; nothing was written"),
     "code-stored-as-number": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "control-character-replaced": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "control-chars": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -90,14 +93,21 @@ CATALOGUE: dict[str, Entry] = {
     "report-no-year": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "report-several-years": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "report-unknown-category": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "review-amount-and-share": Entry(ERROR, "覆核計入數與覆核比例只能擇一填寫", "fill either the amount or the percentage, not both"),
     "review-amount-negative": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-amount-too-large": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "review-amount-unreadable": Entry(ERROR, "覆核計入數不是金額", "the reviewed amount is not a number"),
     "review-carried": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "review-formula-no-value": Entry(ERROR, "覆核欄是公式但沒有計算結果", "a review cell holds a formula without a computed value", "開啟後重新計算並存檔，或直接填入數值"),
     "review-malformed": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-no-amount": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "review-no-category": Entry(ERROR, "填了覆核計入數或比例，但沒有覆核類別", "an amount or a percentage without a category", "請在覆核類別選擇類別"),
+    "review-none-with-share": Entry(ERROR, "覆核類別為不列入，卻又填了計入數或比例", "不列入 with an amount or a percentage"),
     "review-not-placed": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "review-not-written": Entry(WARNING, "沿用的覆核無法寫入覆核欄", "a carried review could not be written into the review columns"),
     "review-on-total-row": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-share-out-of-range": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "review-share-unreadable": Entry(ERROR, "覆核比例不是比例", "the reviewed percentage is not a number"),
     "review-unknown-category": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "reviewed-not-annotated": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "rules-encoding": Entry(ERROR, "", ""),  # TODO(catalogue): fill in

@@ -248,8 +248,9 @@ def _finish_detail(book: "Book", ws: Any, widths: list[int], n: int) -> None:
     rows = (1, 0, n, last_col)
     for label, props in ((STATUS_LABELS[MATCHED], {"bg_color": "#E2EFDA"}), (STATUS_LABELS[REVIEW], {"bg_color": "#FFF2CC"}),
                          (STATUS_LABELS[EXCLUDED], {"font_color": "#808080", "italic": True})):
-        ws.conditional_format(*rows, {"type": "formula", "criteria": f'={status}="{label}"',
-                                      "format": book.wb.add_format(props)})
+        if ws.conditional_format(*rows, {"type": "formula", "criteria": f'={status}="{label}"',
+                                         "format": book.wb.add_format(props)}):
+            not_written(-1, ws, 1, 0)
     _validations(book, ws, n)
 
 
@@ -257,21 +258,25 @@ def _validations(book: "Book", ws: Any, n: int) -> None:
     """Drop-down on 覆核類別; amount within the line and percentage within 0–100 %, never both."""
     K, M, P = (book.added[k] for k in ("review_category", "review_amount", "review_percent"))
     m, p, a, u = (f"{book.letter(k)}2" for k in ("review_amount", "review_percent", "amount", "unit"))
-    ws.data_validation(1, K, n, K, {
+    checks = []
+    checks.append(ws.data_validation(1, K, n, K, {
         "validate": "list", "source": book.choices_range, "ignore_blank": True, "show_input": True,
         "show_error": False, "input_title": "覆核類別",
-        "input_message": "選擇類別（或輸入類別代碼）；「不列入」表示不計入性別預算。只選類別時計入建議數（無建議數時依類別比例計入全行）。"})
+        "input_message": "選擇類別（或輸入類別代碼）；「不列入」表示不計入性別預算。只選類別時計入建議數（無建議數時依類別比例計入全行）。"}))
     factor = f'IF({u}="千元",1000,IF({u}="萬元",10000,1))'
-    ws.data_validation(1, M, n, M, {
+    checks.append(ws.data_validation(1, M, n, M, {
         "validate": "custom", "value": f'=AND(ISNUMBER({m}),{m}>=0,{m}*{factor}<=ABS({a})*{UNITS[book.unit]},{p}="")',
         "ignore_blank": True, "show_input": True, "input_title": "覆核計入數",
         "input_message": "計入性別預算的金額（本行單位，見「單位」欄），不可大於本行金額；與覆核比例擇一填寫。",
-        "error_title": "覆核計入數不正確", "error_message": "金額須介於 0 與本行金額之間，且不可與覆核比例同時填寫。"})
-    ws.data_validation(1, P, n, P, {
+        "error_title": "覆核計入數不正確", "error_message": "金額須介於 0 與本行金額之間，且不可與覆核比例同時填寫。"}))
+    checks.append(ws.data_validation(1, P, n, P, {
         "validate": "custom", "value": f'=AND(ISNUMBER({p}),{p}>=0,{p}<=1,{m}="")',
         "ignore_blank": True, "show_input": True, "input_title": "覆核比例",
         "input_message": "計入性別預算的比例，例如輸入 40% ；與覆核計入數擇一填寫。",
-        "error_title": "覆核比例不正確", "error_message": "比例須介於 0% 與 100% 之間，且不可與覆核計入數同時填寫。"})
+        "error_title": "覆核比例不正確", "error_message": "比例須介於 0% 與 100% 之間，且不可與覆核計入數同時填寫。"}))
+    for rc, col in zip(checks, (K, M, P)):
+        if rc:
+            not_written(rc, ws, 1, col)
 
 
 def _sample(value: Any) -> str:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .. import layout
-from ..cells import display_width, quote_sheet
+from ..cells import display_width, not_written, quote_sheet
 from ..layout import NAME_CLASSES, NAME_IDS, NAME_NAMES, NAME_SHARES, OFFICIAL_CLASSES
 from ...check import describe_conditions
 from ...review import NONE_CHOICE
@@ -46,7 +46,8 @@ def write_rules(book: "Book", ws: Any) -> None:
     first, last = top + 2, max(r, top + 1)  # 1-based rows of the categories (the 不列入 row is r + 1)
     sheet = quote_sheet(layout.RULES_SHEET)
     for name, letter in ((NAME_IDS, "A"), (NAME_NAMES, "B"), (NAME_CLASSES, "D"), (NAME_SHARES, "H")):
-        book.wb.define_name(name, f"={sheet}!${letter}${first}:${letter}${last}")
+        if book.wb.define_name(name, f"={sheet}!${letter}${first}:${letter}${last}"):
+            not_written(-1, ws, first - 1, 0)
     book.choices_range = f"={sheet}!$B${first}:$B${r + 1}"
     for c, w in enumerate(widths):
         ws.set_column(c, c, min(max(w + 2, 8), 50 if c in (4, 5, 6) else 30), book.cells.fmt("wrap" if c in (4, 5, 6) else "plain"))

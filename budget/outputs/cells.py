@@ -27,6 +27,8 @@ FORMULA_STARTS = frozenset("=+-@\t\r#{")
 #: The font every cell names: 微軟正黑體 (Microsoft JhengHei) where installed; the Big5 charset
 #: (136) tells a reader without it to fall back to a Traditional Chinese face (LibreOffice: Noto Sans CJK TC).
 FONT = {"font_name": "Microsoft JhengHei", "font_charset": 136, "font_size": 10}
+#: What every format starts from: the font, and text at the top of its cell (rows grow for wrapped text).
+BASE = {**FONT, "valign": "top"}
 
 _CONTROL = {c: chr(0x2400 + c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]}
 _CONTROL[0x7F] = "\u2421"
@@ -160,7 +162,7 @@ class CellWriter:
         key = (kind, quote, decimals, extra)
         f = self._formats.get(key)
         if f is None:
-            props = {**FONT, **STYLES.get(kind or "plain", {})}
+            props = {**BASE, **STYLES.get(kind or "plain", {})}
             if kind in ("amount", "amount_total") and decimals:
                 props["num_format"] = "#,##0." + "0" * decimals
             if quote:

@@ -41,13 +41,18 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
     review_row = 0
     write_string = detail.write_string
     col_formats = book.col_formats
+    wrap_width = book.wrap_width
+    evidence_col = book.added["evidence"]
     for i, (line, d) in enumerate(zip(run.lines, run.decisions, strict=True)):
         r = i + 1
         values, positions = book.positions_of(line)
+        longest = 0.0  # the most lines a wrapped cell of this row needs (CJK counted wide: an estimate from above)
         for j, value in enumerate(values):
             if value is None:
                 continue
             c = positions[j]
+            if c in wrap_width and type(value) is str:
+                longest = max(longest, len(value) * 2 / wrap_width[c])
             if type(value) is str and len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():
                 if value and write_string(r, c, value, col_formats[c][value[0] in FORMULA_STARTS]):
                     not_written(-1, detail, r, c)
@@ -70,6 +75,9 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
                 cells.text(detail, r, c, value, kind)
             if i < WIDTH_SAMPLE:
                 widths[c] = max(widths[c], display_width(_sample(value)))
+        longest = max(longest, len(added["evidence"][1]) * 2 / wrap_width[evidence_col])
+        if longest > 1:
+            _row_height(detail, r, longest)
         if line.kind == LINE:
             formulas.write(detail, r, line, d, book.finals[i])
         digest.update(_data_row(book, data, r, line, d).encode("utf-8") + b"\n")
@@ -81,8 +89,9 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
     book.data_digest = digest.hexdigest()
     _finish_detail(book, detail, widths, n)
     book.finish_table(data, len(DATA_HEADER), n, [30, 80])
-    review_widths[7] = 60
-    book.finish_table(review, len(REVIEW_HEADERS), review_row, [min(max(w + 2, 8), 50) for w in review_widths])
+    widths_review = [min(max(w + 2, 8), 24) for w in review_widths]
+    widths_review[3], widths_review[7] = 40, 60  # wrapped: the row heights above assume these widths
+    book.finish_table(review, len(REVIEW_HEADERS), review_row, widths_review)
 
 
 def _start_detail(book: "Book", ws: Any) -> list[int]:
@@ -95,6 +104,8 @@ def _start_detail(book: "Book", ws: Any) -> list[int]:
              book.added["review_amount"]: "input_amount", book.added["review_percent"]: "input_percent",
              book.added["review_category"]: "input", book.added["review_note"]: "input",
              book.added["evidence"]: "wrap"}
+    book.wrap_width = {c: 30 for c in book.wrap_cols}
+    book.wrap_width[book.added["evidence"]] = 36
     for c in range(len(book.headers)):
         wrap = c in book.wrap_cols
         book.col_formats[c] = (cells.fmt("text", extra=(("text_wrap", True),) if wrap else ()),
@@ -105,6 +116,18 @@ def _start_detail(book: "Book", ws: Any) -> list[int]:
         cells.text(ws, 0, c, title, "header")
     book.print_rows[layout.DETAIL_SHEET] = (0, 0)
     return [display_width(h) for h in book.headers]
+
+
+#: Printed height of one line of 10-point text, in points; a row grows to at most :data:`MAX_ROW_LINES` lines.
+LINE_HEIGHT = 13.5
+MAX_ROW_LINES = 12
+
+
+def _row_height(ws: Any, r: int, lines: float) -> None:
+    """Make row ``r`` tall enough for ``lines`` lines of wrapped text (readers do not grow rows themselves)."""
+    count = min(int(lines) + (lines > int(lines)), MAX_ROW_LINES)
+    if ws.set_row(r, LINE_HEIGHT * count + 2):
+        not_written(-1, ws, r, 0)
 
 
 def _start_data(book: "Book", ws: Any) -> None:
@@ -218,9 +241,12 @@ def _review_row(book: "Book", ws: Any, row: int, r: int, line: LineItem, d: Deci
     """One 待覆核 row: a link to its 明細 row, what the line is and why it needs a person."""
     cells = book.cells
     cells.link(ws, row, 0, layout.DETAIL_SHEET, f"A{r + 1}", str(r + 1))
+    longest = max(len(line.description) * 2 / 40, len(added["evidence"][1]) * 2 / 60)
+    if longest > 1:
+        _row_height(ws, row, longest)
     account = f"{line.account_code} {line.account}".strip()
     values = [None, line.plan, account, line.description, added["amount"][1], added["suggested_name"][1],
-              added["suggested"][1], d.explain(), "、".join(d.also_matched)]
+              added["suggested"][1], d.explain(), "、".join(_name(book, c) for c in d.also_matched)]
     for c, value in enumerate(values):
         if value is None or value == "":
             continue
@@ -232,13 +258,17 @@ def _review_row(book: "Book", ws: Any, row: int, r: int, line: LineItem, d: Deci
             widths[c] = max(widths[c], display_width(_sample(value)))
 
 
+def _name(book: "Book", category_id: str) -> str:
+    cat = book.run.rules.category(category_id)
+    return cat.name if cat else category_id
+
+
 def _finish_detail(book: "Book", ws: Any, widths: list[int], n: int) -> None:
     cells = book.cells
     last_col = len(book.headers) - 1
     inputs = {book.added[k] for k in layout.REVIEW_KEYS}
     for c, w in enumerate(widths):
-        cap = 40 if c == book.added["evidence"] or c in book.wrap_cols else 24
-        width = max(min(max(w + 2, 6), cap), 12 if c in inputs else 0)
+        width = book.wrap_width.get(c) or max(min(max(w + 2, 6), 20), 12 if c in inputs else 0)
         ws.set_column(c, c, width, book.column_format[c])
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n, 1), last_col)

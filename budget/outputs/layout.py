@@ -59,11 +59,10 @@ DATA_COLUMNS: tuple[str, ...] = (
 #: One cell per line instead of one per field: this sheet is for machines, and writing it is paid
 #: on every run.
 DATA_HEADER: tuple[str, ...] = ("plan", "line")
-#: Prefixes of the 資料 header cells after :data:`DATA_HEADER`: the workbook's unit (the 明細 amounts'
-#: unit) and the SHA-256 of all records (each record also carries its own check ``k``), so that an
+#: Prefix of the 資料 header cell after :data:`DATA_HEADER` naming the workbook's unit (the unit of 明細's
+#: amounts). Each record also carries its own check ``k`` and 紀錄 the SHA-256 of all records, so that an
 #: edited record is found by row (older workbooks have neither).
 DATA_UNIT_PREFIX = "unit:"
-DATA_DIGEST_PREFIX = "sha256:"
 #: Defined names the 明細 formulas use for the 規則 sheet's category table.
 NAME_IDS, NAME_NAMES, NAME_CLASSES, NAME_SHARES = "gb_ids", "gb_names", "gb_classes", "gb_shares"
 

@@ -264,7 +264,6 @@ def _name(book: "Book", category_id: str) -> str:
 
 
 def _finish_detail(book: "Book", ws: Any, widths: list[int], n: int) -> None:
-    cells = book.cells
     last_col = len(book.headers) - 1
     inputs = {book.added[k] for k in layout.REVIEW_KEYS}
     for c, w in enumerate(widths):

@@ -194,23 +194,23 @@ class RowFormulas:
         suggested = d.category if d.category and d.status in (MATCHED, REVIEW) else ""
         matched = suggested if d.status == MATCHED else ""
         none = "OR(" + self.none_test.format(K=K) + ")"
+        # IFNA (written _xlfn.IFNA, as Excel stores it; LibreOffice reads it) catches MATCH's #N/A: no category.
         x = (f'=IF({blank},"{matched}",IF({K}="","{suggested}",IF({none},"",'
-             f'IFERROR(INDEX({NAME_IDS},MATCH({K},{NAME_IDS},0)),IFERROR(INDEX({NAME_IDS},MATCH({K},{NAME_NAMES},0)),"？")))))')
-        unset = f'OR({X}="",{X}="？")'
+             f'_xlfn.IFNA(INDEX({NAME_IDS},MATCH({K},{NAME_IDS},0)),_xlfn.IFNA(INDEX({NAME_IDS},MATCH({K},{NAME_NAMES},0)),"？")))))')
         f = format_amount(Decimal(UNITS[line.unit]) / UNITS[book.unit])
         places = len(str(UNITS[line.unit])) - 1
         times, over = (f"*{f}", f"/{f}") if f != "1" else ("", "")
-        share = f"INDEX({NAME_SHARES},MATCH({X},{NAME_IDS},0))"
-        g = (f"=IF({unset},0,IF({blank},{G},IF({M}<>\"\",IF({A}<0,-1,1)*{M}{times},"
-             f"IF({P}<>\"\",ROUND({A}*{P}{over},{places}){times},IF({G}<>\"\",{G},ROUND({A}*{share}{over},{places}){times})))))")
+        share = f"_xlfn.IFNA(INDEX({NAME_SHARES},MATCH({X},{NAME_IDS},0)),0)"
+        g = (f'=IF(OR({X}="",{X}="？"),0,IF({blank},{G},IF({M}<>"",IF({A}<0,-1,1)*{M}{times},'
+             f'IF({P}<>"",ROUND({A}*{P}{over},{places}){times},IF({G}<>"",{G},ROUND({A}*{share}{over},{places}){times})))))')
         counted = final.status == MATCHED and final.category
         cat = book.run.rules.category(final.category) if counted else None
         gender = convert(final.gender_amount, line.unit, book.unit) if counted else Decimal(0)
         cells = book.cells
         cells.formula(ws, r, self.cols[0], x, cat.id if cat else "")
-        cells.formula(ws, r, self.cols[1], f'=IF({unset},"",INDEX({NAME_NAMES},MATCH({X},{NAME_IDS},0)))',
+        cells.formula(ws, r, self.cols[1], f'=_xlfn.IFNA(INDEX({NAME_NAMES},MATCH({X},{NAME_IDS},0)),"")',
                       cat.name if cat else "")
-        cells.formula(ws, r, self.cols[2], f'=IF({unset},"",INDEX({NAME_CLASSES},MATCH({X},{NAME_IDS},0)))',
+        cells.formula(ws, r, self.cols[2], f'=_xlfn.IFNA(INDEX({NAME_CLASSES},MATCH({X},{NAME_IDS},0)),"")',
                       OFFICIAL_CLASSES.get(cat.official_class, "") if cat else "")
         cells.formula(ws, r, self.cols[3], g, gender, "amount")
 

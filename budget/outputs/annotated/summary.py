@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .. import layout
-from ..cells import quote_sheet
+from ..cells import display_width, not_written, quote_sheet
 from ..layout import DATA_HEADER, OFFICIAL_CLASSES
 from ...models import EXCLUDED, LINE, MATCHED, REVIEW, STATUS_LABELS, UNMATCHED
 
@@ -58,14 +58,16 @@ def write_summary(book: "Book", ws: Any) -> None:
             cells.formula(ws, r, 1, formula, value, kind)
         if note:
             cells.text(ws, r, 2, note, "wrap")
+            lines = -(-display_width(note) // 60)
+            if lines > 1 and ws.set_row(r, 13.5 * lines + 2):
+                not_written(-1, ws, r, 2)
     gender_cell = f"$B${first + 2}"
     r = _verdicts(book, ws, r + 2, R)
     r = _by_category(book, ws, r + 2, R, pending, gender_cell)
     r = _by_class(book, ws, r + 2, R)
     _by_plan(book, ws, r + 2, R, pending)
-    for c, width in enumerate((30, 20, 22, 16, 18, 14, 18, 12)):
+    for c, width in enumerate((40, 20, 62, 16, 18, 14, 18, 12)):
         ws.set_column(c, c, width, cells.fmt("wrap" if c in (0, 2) else "plain"))
-    ws.set_column(2, 2, 50, cells.fmt("wrap"))
 
 
 def _verdicts(book: "Book", ws: Any, r: int, R: dict[str, str]) -> int:

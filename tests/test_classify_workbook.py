@@ -168,21 +168,21 @@ def test_every_added_column_on_the_golden_sample(golden) -> None:
     rows = rows_of(out, DETAIL_SHEET)
     header = rows[0]
     got = [{h: v for h, v in zip(header[len(COLUMNS):], r[len(COLUMNS):])} for r in rows[1:]]
-    # (計算金額, 判定, 建議類別, 建議數, 單位, 類別代碼, 性別預算類別, 官方分類, 性別預算數, 規則, 來源 row):
-    # the last four are formulas of the tool's decision and the (empty) review columns, with their values.
+    # (計算金額, 判定, 建議類別, 建議數, 單位, 性別預算類別, 性別預算數, 規則, 來源 row): 性別預算類別 and
+    # 性別預算數 are formulas of the tool's decision and the (empty) review columns, with their values.
     expected = [
-        (22500, "符合", "專家學者出席費", 22500, "元", "expert-fee", "專家學者出席費", "第3類 工具類", 22500, "expert-fee", 2),
-        (36000, "符合", "性別意識培力", 36000, "元", "training", "性別意識培力", "第3類 工具類", 36000, "training", 3),
-        (11111, "符合", "哺集乳室", 4444, "元", "lactation", "哺集乳室", "第4類 性平法令類", 4444, "lactation", 4),
-        (5000, "待覆核", "其他（待確認）", 5000, "元", None, None, None, 0, "other", 5),
-        (8000, "不符合", None, None, "元", None, None, None, 0, None, 6),
-        (None, "小計不計", None, None, None, None, None, None, None, "subtotal-row", 7),
+        (22500, "符合", "專家學者出席費", 22500, "元", "專家學者出席費", 22500, "expert-fee", 2),
+        (36000, "符合", "性別意識培力", 36000, "元", "性別意識培力", 36000, "training", 3),
+        (11111, "符合", "哺集乳室", 4444, "元", "哺集乳室", 4444, "lactation", 4),
+        (5000, "待覆核", "其他（待確認）", 5000, "元", None, 0, "other", 5),
+        (8000, "不符合", None, None, "元", None, 0, None, 6),
+        (None, "小計不計", None, None, None, None, None, "subtotal-row", 7),
     ]
     assert len(got) == len(expected)
-    for row, (amount, status, suggested, suggested_amount, unit, cid, name, cls, gender, rule, src) in zip(got, expected):
+    for row, (amount, status, suggested, suggested_amount, unit, name, gender, rule, src) in zip(got, expected):
         assert row[AMOUNT_TITLE] == amount
         assert (row["判定"], row["建議類別"], row["建議數"], row["單位"]) == (status, suggested, suggested_amount, unit)
-        assert (row["類別代碼"] or None, row["性別預算類別"] or None, row["官方分類"] or None) == (cid, name, cls)
+        assert (row["性別預算類別"] or None) == name
         assert row["性別預算數"] == gender
         assert row["規則"] == rule
         assert row["來源"] == f"116歲出.xlsx / 歲出 / 第{src}列"
@@ -412,9 +412,9 @@ def injected(request, tmp_path_factory, rules):
 def test_no_formula_error_or_link_outside_the_summary(injected, sheet: str) -> None:
     out, _, _ = injected
     xml = sheet_xml(out, sheet)
-    if sheet == DETAIL_SHEET:  # only the tool's own four columns of the final decision are formulas
+    if sheet == DETAIL_SHEET:  # only the tool's own two columns of the final decision are formulas
         header = rows_of(out, DETAIL_SHEET)[0]
-        own = {openpyxl_letter(header.index(t)) for t in ("類別代碼", "性別預算類別", "官方分類", "性別預算數")}
+        own = {openpyxl_letter(header.index(t)) for t in ("性別預算類別", "性別預算數")}
         assert {m for m in re.findall(r'<c r="([A-Z]+)\d+"[^>]*><f>', xml)} == own
     else:
         assert "<f>" not in xml and "<f " not in xml

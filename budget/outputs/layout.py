@@ -19,7 +19,7 @@ DATA_SHEET = "資料"
 #: (key, zh-TW title) of the columns added after the original ones on 明細. ``status`` is the
 #: tool's 判定, ``suggested_name``/``suggested`` its suggested category and gender amount (matched and
 #: review lines), ``unit`` the line's own unit (覆核計入數 is in it); the four review columns are the
-#: reviewer's; ``category``/``category_name``/``official_class``/``gender_amount`` are the final
+#: reviewer's; ``category_name`` (the final category, by its name) and ``gender_amount`` are the final
 #: decision, formulas of the tool's decision and the review columns (with their computed values).
 ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "判定"),
@@ -30,9 +30,7 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("review_amount", "覆核計入數"),
     ("review_percent", "覆核比例"),
     ("review_note", "覆核說明"),
-    ("category", "類別代碼"),
     ("category_name", "性別預算類別"),
-    ("official_class", "官方分類"),
     ("gender_amount", "性別預算數"),
     ("evidence", "判定依據"),
     ("rule", "規則"),
@@ -42,6 +40,8 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
 REVIEW_KEYS = ("review_category", "review_amount", "review_percent", "review_note")
 #: Title of the one free-text review column of the previous layout (still read).
 LEGACY_REVIEW_TITLE = "覆核"
+#: Columns of the previous layout that this one no longer has (still read from older workbooks).
+LEGACY_TITLES = {"review": LEGACY_REVIEW_TITLE, "category": "類別代碼", "official_class": "官方分類"}
 
 #: Title of the column written on 明細 between the original columns and :data:`ADDED_COLUMNS`: each
 #: line's amount in the workbook's unit (see 摘要/紀錄), blank for subtotal rows; the 摘要 totals sum it.

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, LEGACY_REVIEW_TITLE, LOG_SHEET,
+from .layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, LEGACY_TITLES, LOG_SHEET,
                      OFFICIAL_CLASSES, REVIEW_KEYS)
 from ..models import LINE, STATUS_LABELS, STATUSES, TOTAL, Decision, LineItem
 from ..money import AmountError, parse_amount
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..review import ReviewEntry
     from .trust import DataChecks
 
-TITLES = {**dict(ADDED_COLUMNS), "amount": AMOUNT_TITLE, "review": LEGACY_REVIEW_TITLE}
+TITLES = {**dict(ADDED_COLUMNS), "amount": AMOUNT_TITLE, **LEGACY_TITLES}
 #: Largest workbook part scanned for sheet names (the guarded reader checks the whole package).
 MAX_UNCOMPRESSED = 1 << 30
 #: Most rows read from each of 明細 and 資料.

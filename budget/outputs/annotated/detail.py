@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import layout
 from ..cells import FORMULA_STARTS, MAX_CELL_TEXT, display_width, not_written
-from ..layout import DATA_COLUMNS, DATA_HEADER, NAME_CLASSES, NAME_IDS, NAME_NAMES, NAME_SHARES, OFFICIAL_CLASSES
+from ..layout import DATA_COLUMNS, DATA_HEADER, NAME_IDS, NAME_NAMES, NAME_SHARES
 from ...models import EXCLUDED, LINE, MATCHED, REVIEW, STATUS_LABELS, Decision, LineItem
 from ...money import UNITS, convert, format_amount
 from ...review import NONE_WORDS, ReviewEntry
@@ -174,14 +174,14 @@ _BLANK = ReviewEntry()
 
 
 class RowFormulas:
-    """The four formula cells of a line: final category id, its name, its official class, 性別預算數."""
+    """The two formula cells of a line: its final category (by name) and 性別預算數 (in the workbook's unit)."""
 
     def __init__(self, book: "Book") -> None:
         self.book = book
         L = {k: book.letter(k) for k in ("amount", "status", "suggested", "review_category", "review_amount",
-                                          "review_percent", "category")}
+                                          "review_percent", "category_name")}
         self.L = L
-        self.cols = [book.added[k] for k in ("category", "category_name", "official_class", "gender_amount")]
+        self.cols = [book.added[k] for k in ("category_name", "gender_amount")]
         self.none_test = ",".join(f'{{K}}="{w}"' for w in sorted(NONE_WORDS))
         self.matched = STATUS_LABELS[MATCHED]
 
@@ -189,30 +189,33 @@ class RowFormulas:
         """Write row ``r``'s formulas with their values from ``final``."""
         book, L, n = self.book, self.L, r + 1
         K, M, P, G, A, X = (f"${L[k]}{n}" for k in ("review_category", "review_amount", "review_percent",
-                                                      "suggested", "amount", "category"))
+                                                      "suggested", "amount", "category_name"))
         blank = f'AND({K}="",{M}="",{P}="")'
-        suggested = d.category if d.category and d.status in (MATCHED, REVIEW) else ""
+        rules = book.run.rules
+        suggested_cat = rules.category(d.category) if d.category and d.status in (MATCHED, REVIEW) else None
+        suggested = _quoted(suggested_cat.name) if suggested_cat else ""
         matched = suggested if d.status == MATCHED else ""
         none = "OR(" + self.none_test.format(K=K) + ")"
-        # IFNA (written _xlfn.IFNA, as Excel stores it; LibreOffice reads it) catches MATCH's #N/A: no category.
+        # The final category by its name. IFNA (stored _xlfn.IFNA, as Excel writes it; LibreOffice reads it)
+        # catches MATCH's #N/A: the typed text is neither a name nor an id.
         x = (f'=IF({blank},"{matched}",IF({K}="","{suggested}",IF({none},"",'
-             f'_xlfn.IFNA(INDEX({NAME_IDS},MATCH({K},{NAME_IDS},0)),_xlfn.IFNA(INDEX({NAME_IDS},MATCH({K},{NAME_NAMES},0)),"？")))))')
+             f'_xlfn.IFNA(INDEX({NAME_NAMES},MATCH({K},{NAME_NAMES},0)),_xlfn.IFNA(INDEX({NAME_NAMES},MATCH({K},{NAME_IDS},0)),"？")))))')
         f = format_amount(Decimal(UNITS[line.unit]) / UNITS[book.unit])
         places = len(str(UNITS[line.unit])) - 1
         times, over = (f"*{f}", f"/{f}") if f != "1" else ("", "")
-        share = f"_xlfn.IFNA(INDEX({NAME_SHARES},MATCH({X},{NAME_IDS},0)),0)"
+        share = f"_xlfn.IFNA(INDEX({NAME_SHARES},MATCH({X},{NAME_NAMES},0)),0)"
         g = (f'=IF(OR({X}="",{X}="？"),0,IF({blank},{G},IF({M}<>"",IF({A}<0,-1,1)*{M}{times},'
              f'IF({P}<>"",ROUND({A}*{P}{over},{places}){times},IF({G}<>"",{G},ROUND({A}*{share}{over},{places}){times})))))')
         counted = final.status == MATCHED and final.category
-        cat = book.run.rules.category(final.category) if counted else None
+        cat = rules.category(final.category) if counted else None
         gender = convert(final.gender_amount, line.unit, book.unit) if counted else Decimal(0)
-        cells = book.cells
-        cells.formula(ws, r, self.cols[0], x, cat.id if cat else "")
-        cells.formula(ws, r, self.cols[1], f'=_xlfn.IFNA(INDEX({NAME_NAMES},MATCH({X},{NAME_IDS},0)),"")',
-                      cat.name if cat else "")
-        cells.formula(ws, r, self.cols[2], f'=_xlfn.IFNA(INDEX({NAME_CLASSES},MATCH({X},{NAME_IDS},0)),"")',
-                      OFFICIAL_CLASSES.get(cat.official_class, "") if cat else "")
-        cells.formula(ws, r, self.cols[3], g, gender, "amount")
+        book.cells.formula(ws, r, self.cols[0], x, cat.name if cat else "")
+        book.cells.formula(ws, r, self.cols[1], g, gender, "amount")
+
+
+def _quoted(text: str) -> str:
+    """``text`` inside a formula's string literal."""
+    return text.replace('"', '""')
 
 
 def _data_row(book: "Book", ws: Any, r: int, line: LineItem, d: Decision) -> str:

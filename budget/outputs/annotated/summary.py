@@ -18,7 +18,7 @@ def write_summary(book: "Book", ws: Any) -> None:
     """The totals, the tool's verdicts, and the figures by category, official class and 工作計畫."""
     run, cells, unit = book.run, book.cells, book.unit
     ft = book.final_totals
-    R = {k: book.range(k) for k in ("amount", "gender_amount", "status", "category", "official_class",
+    R = {k: book.range(k) for k in ("amount", "gender_amount", "status", "category_name",
                                     "suggested", "suggested_name", "review_category", "review_amount",
                                     "review_percent")}
     pending = (f'({R["status"]}="{STATUS_LABELS[REVIEW]}")*({R["review_category"]}="")'
@@ -90,14 +90,22 @@ def _by_category(book: "Book", ws: Any, r: int, R: dict[str, str], pending: str,
     head = ("性別預算類別", "官方分類", "計入行數", f"性別預算數（{unit}）", "待覆核行數", f"待覆核建議數（{unit}）", "占性別預算")
     for c, title in enumerate(head):
         cells.text(ws, r, c, title, "header")
+    book.category_rows = (r + 2, r + 1 + len(ft.by_category))  # 1-based, for the table by class
     for g in ft.by_category:
         r += 1
         cells.text(ws, r, 0, g.label)
         cells.text(ws, r, 1, OFFICIAL_CLASSES.get(g.official_class or 0, ""))
-        cells.formula(ws, r, 2, f'=COUNTIF({R["category"]},"{g.key}")', g.matched_lines)
-        cells.formula(ws, r, 3, f'=SUMIFS({R["gender_amount"]},{R["category"]},"{g.key}")', g.gender_amount, "amount")
+        # Exact comparison (SUMPRODUCT) where a name holds a character COUNTIF would take as a pattern.
         name = g.label.replace('"', '""')
         is_cat = f'({R["suggested_name"]}="{name}")'
+        if any(ch in g.label for ch in "*?~") or g.label[:1] in "<>=":
+            final = f'({R["category_name"]}="{name}")'
+            cells.formula(ws, r, 2, f"=SUMPRODUCT(--{final})", g.matched_lines)
+            cells.formula(ws, r, 3, f'=SUMPRODUCT(--{final},{R["gender_amount"]})', g.gender_amount, "amount")
+        else:
+            cells.formula(ws, r, 2, f'=COUNTIF({R["category_name"]},"{name}")', g.matched_lines)
+            cells.formula(ws, r, 3, f'=SUMIFS({R["gender_amount"]},{R["category_name"]},"{name}")', g.gender_amount,
+                          "amount")
         cells.formula(ws, r, 4, f"=SUMPRODUCT({pending}*{is_cat})", g.review_lines)
         cells.formula(ws, r, 5, f'=SUMPRODUCT({pending}*{is_cat},{R["suggested"]})', g.review_amount, "amount")
         part = g.gender_amount / ft.gender_total if ft.gender_total else Decimal(0)
@@ -106,15 +114,17 @@ def _by_category(book: "Book", ws: Any, r: int, R: dict[str, str], pending: str,
 
 
 def _by_class(book: "Book", ws: Any, r: int, R: dict[str, str]) -> int:
+    """The five classes, each the sum of its categories' rows above (which sum 明細)."""
     cells, ft = book.cells, book.final_totals
+    first, last = book.category_rows
+    classes, lines, amounts = (f"${c}${first}:${c}${max(last, first)}" for c in "BCD")
     for c, title in enumerate(("官方分類", "計入行數", f"性別預算數（{book.unit}）")):
         cells.text(ws, r, c, title, "header")
     for g in ft.by_class:
         r += 1
         cells.text(ws, r, 0, g.label)
-        cells.formula(ws, r, 1, f'=COUNTIF({R["official_class"]},"{g.label}")', g.matched_lines)
-        cells.formula(ws, r, 2, f'=SUMIFS({R["gender_amount"]},{R["official_class"]},"{g.label}")', g.gender_amount,
-                      "amount")
+        cells.formula(ws, r, 1, f'=SUMIF({classes},"{g.label}",{lines})', g.matched_lines)
+        cells.formula(ws, r, 2, f'=SUMIF({classes},"{g.label}",{amounts})', g.gender_amount, "amount")
     return r
 
 

@@ -35,7 +35,7 @@ REVIEWED_RULE = "reviewed"
 #: Flag put on a line whose carried-over review was made when its amount was different.
 FLAG_AMOUNT_CHANGED = "review-carried-amount-changed"
 
-NONE_WORDS = frozenset({"none", "無", "不計", "不計入", "非性別預算", "否"})
+NONE_WORDS = frozenset({"none", "無", "不計", "不計入", "不列入", "非性別預算", "否"})
 
 _SHARE_RE = re.compile(r"^(?P<num>[-+]?\d+(?:\.\d+)?)\s*%$")
 
@@ -135,48 +135,182 @@ def _unknown_category(name: str, rules: RuleSet) -> ReviewEntryError:
                             "unknown category id in the review column", hint=hint)
 
 
-def decide(line: LineItem, decision: Decision, override: Override, rules: RuleSet, note: str = "") -> Decision:
-    """The decision a reviewer's ``override`` makes about ``line`` (``decision`` is the rules' one).
+@dataclass(frozen=True)
+class ReviewEntry:
+    """A reviewer's entry for one line, as the review columns of 明細 (or the web page) hold it.
 
-    Raises :class:`ReviewEntryError` when it cannot apply: a subtotal row, a share or amount
-    without a readable line amount, an amount larger than the line's.
+    ``category`` is what was picked or typed (an id, a Chinese name, or 不列入; ``""`` none);
+    ``amount`` is 覆核計入數 in the line's own unit; ``percent`` is 覆核比例 as a percentage
+    (0–100; the workbook cell holds percent/100); ``note`` is 覆核說明.
     """
-    if line.kind == TOTAL or decision.status == EXCLUDED:
-        raise ReviewEntryError("review-on-total-row", f"合計/小計列不計入，覆核「{override.text}」未採用",
-                               "subtotal rows are never counted; the review was not applied")
-    reason = f"覆核決定：{override.text}" + (f"；覆核說明：{note}" if note else "")
+
+    category: str = ""
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    note: str = ""
+
+    @property
+    def is_blank(self) -> bool:
+        """True when the entry decides nothing (a note alone decides nothing)."""
+        return not self.category.strip() and self.amount is None and self.percent is None
+
+    def text(self) -> str:
+        """The entry in the one-cell grammar (``gender-training 40%``, ``不列入``), for messages and logs."""
+        parts = [self.category.strip()]
+        if self.amount is not None:
+            parts.append(format_amount(self.amount))
+        if self.percent is not None:
+            parts.append(f"{format_amount(self.percent)}%")
+        return " ".join(p for p in parts if p)
+
+
+#: What 覆核類別 holds when the line is not gender budget (the drop-down's last choice).
+NONE_CHOICE = "不列入"
+
+
+def entry_from_override(override: Override, line: LineItem, note: str = "") -> ReviewEntry:
+    """A one-cell 覆核 entry (the previous workbook layout) as a :class:`ReviewEntry` for ``line``.
+
+    An amount written with a unit (``24千元``) is converted to the line's unit.
+    """
     if override.is_none:
-        return Decision(UNMATCHED, rule=REVIEWED_RULE, reasons=[reason], review=override.text,
+        return ReviewEntry(NONE_CHOICE, note=note)
+    amount = override.amount
+    if amount is not None and override.unit is not None and override.unit != line.unit:
+        amount = convert(amount, override.unit, line.unit)
+    return ReviewEntry(override.category or "", amount=amount, percent=override.share_percent, note=note)
+
+
+def entry_from_text(text: str, line: LineItem, note: str = "") -> ReviewEntry:
+    """A one-cell 覆核 entry split into a :class:`ReviewEntry` without the rules (the category stays
+    as typed): ``gender-training 40%`` → category and percent. Unreadable tails stay in the category,
+    so :func:`review_decision` reports them."""
+    folded = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(text)).replace("％", "%")).strip()
+    if fold(folded) in NONE_WORDS:
+        return ReviewEntry(NONE_CHOICE, note=note)
+    head, _, tail = folded.rpartition(" ")
+    share = _SHARE_RE.match(tail.replace(" ", "")) if head else None
+    if share:
+        return ReviewEntry(head, percent=Decimal(share.group("num")), note=note)
+    if head:
+        try:
+            amount, unit = parse_amount(tail)
+        except AmountError:
+            amount, unit = None, None
+        if amount is not None:
+            if unit is not None and unit != line.unit:
+                amount = convert(amount, unit, line.unit)
+            return ReviewEntry(head, amount=amount, note=note)
+    return ReviewEntry(folded, note=note)
+
+
+def _entry_error(code: str, message: str, message_en: str, hint: str = "") -> ReviewEntryError:
+    return ReviewEntryError(code, message, message_en, hint)
+
+
+def _entry_category(entry: ReviewEntry, decision: Decision, rules: RuleSet) -> str | None:
+    """The category id an entry names (``None`` for 不列入); raises :class:`ReviewEntryError`."""
+    typed = unicodedata.normalize("NFKC", entry.category).strip()
+    has_share = entry.amount is not None or entry.percent is not None
+    if typed and fold(typed) in NONE_WORDS:
+        if has_share:
+            raise _entry_error("review-none-with-share", f"覆核類別為「{typed}」卻又填了計入數或比例",
+                               "不列入 with an amount or a percentage", "不列入時請清空覆核計入數與覆核比例")
+        return None
+    if not typed:
+        if decision.category and decision.status in (MATCHED, REVIEW):
+            return decision.category
+        raise _entry_error("review-no-category", "填了覆核計入數或比例，但沒有覆核類別（本行也沒有建議類別）",
+                           "an amount or a percentage without a category", "請在「覆核類別」選擇類別")
+    found = _find_category(typed, rules)
+    if found is None:
+        raise _unknown_category(typed, rules)
+    return found
+
+
+def review_decision(entry: ReviewEntry, line: LineItem, decision: Decision, rules: RuleSet) -> Decision:
+    """The final decision about ``line`` after the reviewer's ``entry`` (``decision`` is the tool's).
+
+    A category with neither amount nor percentage counts the tool's suggested amount where the line
+    has one (a matched or review line), else the category's share of the line (the whole line unless
+    the rules say less). Raises :class:`ReviewEntryError` (zh-TW message and code) when the entry is
+    invalid: both amount and percentage, an amount over the line, a percentage outside 0–100 %…
+    """
+    if entry.is_blank:
+        return decision if not entry.note else replace(decision, review_note=entry.note)
+    if line.kind == TOTAL or decision.status == EXCLUDED:
+        raise ReviewEntryError("review-on-total-row", f"合計/小計列不計入，覆核「{entry.text()}」未採用",
+                               "subtotal rows are never counted; the review was not applied")
+    if entry.amount is not None and entry.percent is not None:
+        raise _entry_error("review-amount-and-share", "覆核計入數與覆核比例只能填一個",
+                           "fill either the amount or the percentage, not both")
+    category_id = _entry_category(entry, decision, rules)
+    note = entry.note
+    if category_id is None:
+        reason = f"覆核決定：{NONE_CHOICE}" + (f"；覆核說明：{note}" if note else "")
+        return Decision(UNMATCHED, rule=REVIEWED_RULE, reasons=[reason], review=NONE_CHOICE,
                         review_note=note, also_matched=[c for c in [decision.category] if c])
-    category = rules.category(override.category or "")
+    category = rules.category(category_id)
     assert category is not None
-    evidence = decision.evidence if decision.category == category.id else []
+    text = " ".join([category.id, *ReviewEntry(amount=entry.amount, percent=entry.percent).text().split()])
     if line.amount is None:
-        raise ReviewEntryError("review-no-amount", f"本行金額空白或無法讀取，無法依覆核「{override.text}」計算性別預算數",
+        raise ReviewEntryError("review-no-amount", f"本行金額空白或無法讀取，無法依覆核「{text}」計算性別預算數",
                                "the line has no readable amount")
-    if override.amount is not None:
-        amount = override.amount if override.unit is None else convert(override.amount, override.unit, line.unit)
+    suggested = decision.category is not None and decision.status in (MATCHED, REVIEW)
+    if entry.amount is not None:
+        amount = entry.amount
+        if amount < 0:
+            raise ReviewEntryError("review-amount-negative", f"覆核計入數 {format_thousands(amount)} 不可為負數",
+                                   "the reviewed amount must not be negative")
         if amount > abs(line.amount):
             raise ReviewEntryError(
                 "review-amount-too-large",
-                f"覆核金額 {format_thousands(amount)} {line.unit} 大於本行金額 {format_thousands(line.amount)} {line.unit}",
+                f"覆核計入數 {format_thousands(amount)} {line.unit} 大於本行金額 {format_thousands(line.amount)} {line.unit}",
                 "the reviewed amount is larger than the line's amount")
-        if line.amount < 0:
-            amount = -amount
-        share = (round_half_up(amount * 100 / line.amount, "0.01") if line.amount else Decimal(0))
-        gender = amount
-    else:
-        share = override.share_percent if override.share_percent is not None else Decimal(category.share_percent)
+        gender = -amount if line.amount < 0 else amount
+        share = round_half_up(gender * 100 / line.amount, "0.01") if line.amount else Decimal(0)
+    elif entry.percent is not None:
+        if not Decimal(0) <= entry.percent <= 100:
+            raise ReviewEntryError(
+                "review-share-out-of-range", f"覆核比例 {format_amount(entry.percent)}% 不在 0 到 100 之間",
+                "the share must be between 0 and 100 %")
+        share = entry.percent
         gender = share_of(line.amount, share, line.unit)
+    elif suggested:
+        share, gender = decision.share_percent, decision.gender_amount
+    else:
+        share = Decimal(category.share_percent)
+        gender = share_of(line.amount, share, line.unit)
+    reason = f"覆核決定：{text}" + (f"；覆核說明：{note}" if note else "")
+    evidence = decision.evidence if decision.category == category.id else []
     return Decision(MATCHED, category=category.id, share_percent=share, gender_amount=gender,
                     rule=REVIEWED_RULE, evidence=list(evidence), reasons=[reason],
                     also_matched=[c for c in [decision.category] if c and c != category.id],
-                    review=override.text, review_note=note)
+                    review=text, review_note=note)
+
+
+def decide(line: LineItem, decision: Decision, override: Override, rules: RuleSet, note: str = "") -> Decision:
+    """The decision a one-cell 覆核 entry ``override`` makes about ``line`` (see :func:`review_decision`)."""
+    return review_decision(entry_from_override(override, line, note), line, decision, rules)
+
+
+def row_entry(row: "AnnotatedRow", rules: RuleSet) -> ReviewEntry:
+    """The reviewer's entry of a workbook row: its review columns, or its one-cell 覆核 (older layout)
+    parsed with ``rules``. Raises :class:`ReviewEntryError` for a malformed one-cell entry."""
+    problem = getattr(row, "entry_problem", None)
+    if problem is not None:
+        raise ReviewEntryError(problem.code, problem.message, problem.message_en, problem.hint)
+    if row.entry is not None:
+        return row.entry
+    override = parse_override(row.review, rules)
+    if override is None:
+        return ReviewEntry(note=row.review_note)
+    return entry_from_override(override, row.line, row.review_note)
 
 
 def apply_review(line: LineItem, decision: Decision, text: object, note: str, rules: RuleSet,
                  **where: Any) -> tuple[Decision, Problem | None]:
-    """``decision`` with the 覆核 entry ``text`` applied; a malformed entry gives a Problem and
+    """``decision`` with the one-cell 覆核 entry ``text`` applied; a malformed entry gives a Problem and
     leaves ``decision`` as it is. ``where`` locates the entry (file, sheet, row, column)."""
     try:
         override = parse_override(text, rules)
@@ -189,15 +323,18 @@ def apply_review(line: LineItem, decision: Decision, text: object, note: str, ru
 
 def apply_reviews(rows: Sequence["AnnotatedRow"], rules: RuleSet) -> tuple[list[Decision], list[Problem]]:
     """The final decision of each row of an annotated workbook: the reviewer's where there is a
-    valid 覆核 entry, else the one the workbook records. Malformed entries come back as problems."""
+    valid entry, else the one the workbook records. Invalid entries come back as problems naming
+    the row (the line then keeps the recorded decision)."""
     decisions: list[Decision] = []
     problems: list[Problem] = []
     for row in rows:
-        decision, problem = apply_review(row.line, row.decision, row.review, row.review_note, rules,
-                                         **row.review_location())
-        decisions.append(decision)
-        if problem:
-            problems.append(problem)
+        try:
+            entry = row_entry(row, rules)
+            decisions.append(review_decision(entry, row.line, row.decision, rules))
+        except ReviewEntryError as exc:
+            decisions.append(row.decision)
+            problem = getattr(row, "entry_problem", None)
+            problems.append(problem or exc.problem(**row.review_location(exc.code)))
     return decisions, problems
 
 
@@ -310,14 +447,11 @@ def carry_reviews(lines: Sequence[LineItem], decisions: Sequence[Decision], revi
         row, line = rows[i], lines[j]
         where = {"file": line.file or None, "sheet": line.sheet or None, "row": line.row}
         try:
-            override = parse_override(row.review, rules)
-            assert override is not None
-            if override.amount is not None and override.unit is None:
-                # An amount was written in the unit of last run's line, which may differ now.
-                override = replace(override, unit=row.line.unit)
-                if row.line.unit != line.unit:  # say the unit, so the entry still means the same next year
-                    override = replace(override, text=f"{override.category} {format_amount(override.amount)}{row.line.unit}")
-            decision = decide(line, decisions[j], override, rules, row.review_note)
+            entry = row_entry(row, rules)
+            if entry.amount is not None and row.line.unit != line.unit:
+                # The amount was written in the unit of last run's line; this year's line has another.
+                entry = replace(entry, amount=convert(entry.amount, row.line.unit, line.unit))
+            decision = review_decision(entry, line, decisions[j], rules)
         except ReviewEntryError as exc:
             problem = exc.problem(**where)
             result.problems.append(replace(

@@ -98,6 +98,13 @@ def write(tmp_path: Path, run: RunResult, name: str = "out.xlsx"):
     return out, report
 
 
+def openpyxl_letter(index: int) -> str:
+    """0 → A (a column's letter)."""
+    import openpyxl
+
+    return openpyxl.utils.get_column_letter(index + 1)
+
+
 def sheet_xml(path: Path, sheet: str) -> str:
     """The XML of a worksheet, found by its name through workbook.xml and its relationships."""
     with zipfile.ZipFile(path) as zf:
@@ -161,27 +168,25 @@ def test_every_added_column_on_the_golden_sample(golden) -> None:
     rows = rows_of(out, DETAIL_SHEET)
     header = rows[0]
     got = [{h: v for h, v in zip(header[len(COLUMNS):], r[len(COLUMNS):])} for r in rows[1:]]
-    # (計算金額, 性別預算類別, 類別代碼, 官方分類, 判定, 計入比例, 性別預算數, 規則, 來源 row)
+    # (計算金額, 判定, 建議類別, 建議數, 單位, 性別預算類別, 性別預算數, 規則, 來源 row): 性別預算類別 and
+    # 性別預算數 are formulas of the tool's decision and the (empty) review columns, with their values.
     expected = [
-        (22500, "專家學者出席費", "expert-fee", "第3類 工具類", "符合", 1, 22500, "expert-fee", 2),
-        (36000, "性別意識培力", "training", "第3類 工具類", "符合", 1, 36000, "training", 3),
-        (11111, "哺集乳室", "lactation", "第4類 性平法令類", "符合", 0.4, 4444, "lactation", 4),
-        (5000, "其他（待確認）", "other", "第5類 其他類", "待覆核", 1, 5000, "other", 5),
-        (8000, None, None, None, "不符合", None, None, None, 6),
-        (None, None, None, None, "小計不計", None, None, "subtotal-row", 7),
+        (22500, "符合", "專家學者出席費", 22500, "元", "專家學者出席費", 22500, "expert-fee", 2),
+        (36000, "符合", "性別意識培力", 36000, "元", "性別意識培力", 36000, "training", 3),
+        (11111, "符合", "哺集乳室", 4444, "元", "哺集乳室", 4444, "lactation", 4),
+        (5000, "待覆核", "其他（待確認）", 5000, "元", None, 0, "other", 5),
+        (8000, "不符合", None, None, "元", None, 0, None, 6),
+        (None, "小計不計", None, None, None, None, None, "subtotal-row", 7),
     ]
     assert len(got) == len(expected)
-    for row, (amount, name, cid, cls, status, share, gender, rule, src) in zip(got, expected):
+    for row, (amount, status, suggested, suggested_amount, unit, name, gender, rule, src) in zip(got, expected):
         assert row[AMOUNT_TITLE] == amount
-        assert row["性別預算類別"] == name
-        assert row["類別代碼"] == cid
-        assert row["官方分類"] == cls
-        assert row["判定"] == status
-        assert row["計入比例"] == share
+        assert (row["判定"], row["建議類別"], row["建議數"], row["單位"]) == (status, suggested, suggested_amount, unit)
+        assert (row["性別預算類別"] or None) == name
         assert row["性別預算數"] == gender
         assert row["規則"] == rule
         assert row["來源"] == f"116歲出.xlsx / 歲出 / 第{src}列"
-        assert row["覆核"] is None and row["覆核說明"] is None
+        assert [row[t] for t in ("覆核類別", "覆核計入數", "覆核比例", "覆核說明")] == [None] * 4
     assert "出席費" in got[0]["判定依據"]
     assert "其他類需人工確認" in got[3]["判定依據"]
     assert got[4]["判定依據"] is None
@@ -206,14 +211,17 @@ def test_summary_totals_formulas_and_cached_values(golden) -> None:
     assert by_label(values, "待覆核建議數")[1] == 5000
     assert by_label(values, "性別預算數（含待覆核建議）")[1] == gender + 5000
     assert by_label(formulas, "預算總額")[1].startswith("=SUMIFS(")
-    assert by_label(formulas, "性別預算數")[1].startswith("=SUMIFS(")
+    assert by_label(formulas, "性別預算數")[1].startswith("=SUM('明細'!")
+    assert by_label(values, "待覆核行數")[1] == 1 and by_label(values, "已覆核行數")[1] == 0
+    assert by_label(formulas, "待覆核行數")[1].startswith("=SUMPRODUCT(")
     assert by_label(values, "符合")[1:3] == (3, gender - 4444 + 11111)
     assert by_label(values, "待覆核")[1:3] == (1, 5000)
     assert by_label(values, "不符合")[1:3] == (1, 8000)
     assert by_label(values, "小計不計")[1] == 1
-    assert by_label(values, "lactation")[1:7] == ("哺集乳室", "第4類 性平法令類", 1, 4444, 0, 0)
-    assert by_label(values, "other")[3:7] == (0, 0, 1, 5000)
-    assert by_label(values, "第3類 工具類")[1:5] == (2, 58500, 0, 0)
+    assert by_label(values, "哺集乳室")[1:6] == ("第4類 性平法令類", 1, 4444, 0, 0)
+    assert by_label(values, "其他（待確認）")[2:6] == (0, 0, 1, 5000)
+    assert by_label(values, "第3類 工具類")[1:3] == (2, 58500)
+    assert by_label(values, "第1類 計畫類")[1:3] == (0, 0)  # every class and category is listed
     assert by_label(values, "5302 總務")[1:5] == (3, 24111, 4444, 1)
     assert by_label(formulas, "5302 總務")[1].startswith("=SUMPRODUCT(")
 
@@ -231,9 +239,9 @@ def test_pandas_sees_the_same_numbers(golden) -> None:
     assert detail[AMOUNT_TITLE].dropna().sum() == 82611
     assert detail.loc[detail["判定"] == "符合", "性別預算數"].sum() == 62944
     data = pd.read_excel(out, sheet_name=DATA_SHEET, dtype=str, keep_default_na=False, engine="calamine")
-    assert list(data.columns) == list(DATA_HEADER)
+    assert list(data.columns) == list(DATA_HEADER) + ["unit:元"]
     records = [json.loads(text) for text in data["line"]]
-    assert set().union(*records) <= set(DATA_COLUMNS)
+    assert set().union(*records) <= set(DATA_COLUMNS) | {"k"}
     assert list(data["plan"]) == [r.get("plan", "") for r in records]
     assert [r["amount"] for r in records] == ["22500", "36000", "11111", "5000", "8000", "24111"]
     assert [r["status"] for r in records] == ["matched", "matched", "matched", "review", "unmatched", "excluded"]
@@ -247,10 +255,14 @@ def test_review_sheet_lists_only_review_lines(golden) -> None:
     assert len(rows) == 2
     head, review = rows
     entry = dict(zip(head, review))
-    assert entry["明細列"] == 5
+    assert entry["明細列"] == "5"  # one row number, a link to that 明細 row
     assert entry["說明"] == "婦女權益講座"
-    assert entry["建議類別代碼"] == "other"
-    assert entry["建議性別預算數"] == 5000
+    assert entry["建議類別"] == "其他（待確認）"
+    assert entry["建議數（元）"] == 5000
+    import openpyxl
+
+    link = openpyxl.load_workbook(out)[REVIEW_SHEET]["A2"].hyperlink
+    assert link.location == "'明細'!A5" and not link.target
     assert "其他類需人工確認" in entry["待覆核原因與依據"]
 
 
@@ -267,16 +279,20 @@ def test_rules_sheet_and_review_drop_down(golden, rules) -> None:
     assert cells["lactation"][6] == 0.4
     detail = wb[DETAIL_SHEET]
     header = [c.value for c in detail[1]]
-    review_col = openpyxl.utils.get_column_letter(header.index("覆核") + 1)
-    validations = detail.data_validations.dataValidation
-    assert len(validations) == 1
-    dv = validations[0]
-    assert dv.type == "list" and not dv.showErrorMessage and dv.showInputMessage
-    assert str(dv.sqref) == f"{review_col}2:{review_col}7"
-    ref = re.fullmatch(r"'規則'!\$A\$(\d+):\$A\$(\d+)", dv.formula1)
+    letter = {t: openpyxl.utils.get_column_letter(header.index(t) + 1) for t in ("覆核類別", "覆核計入數", "覆核比例")}
+    validations = {str(dv.sqref): dv for dv in detail.data_validations.dataValidation}
+    assert set(validations) == {f"{c}2:{c}7" for c in letter.values()}
+    dv = validations[f"{letter['覆核類別']}2:{letter['覆核類別']}7"]
+    assert dv.type == "list" and not dv.showErrorMessage and dv.showInputMessage  # typing an id still works
+    ref = re.fullmatch(r"'規則'!\$B\$(\d+):\$B\$(\d+)", dv.formula1)
     assert ref, dv.formula1
-    choices = [sheet.cell(r, 1).value for r in range(int(ref.group(1)), int(ref.group(2)) + 1)]
-    assert choices == rules.ids + ["none"]
+    choices = [sheet.cell(r, 2).value for r in range(int(ref.group(1)), int(ref.group(2)) + 1)]
+    assert choices == [c.name for c in rules.categories] + ["不列入"]
+    amount = validations[f"{letter['覆核計入數']}2:{letter['覆核計入數']}7"]
+    share = validations[f"{letter['覆核比例']}2:{letter['覆核比例']}7"]
+    assert amount.type == share.type == "custom" and amount.showErrorMessage and share.showErrorMessage
+    assert f"{letter['覆核比例']}2<=1" in share.formula1 and f'{letter["覆核計入數"]}2=""' in share.formula1
+    assert "ABS(" in amount.formula1 and f'{letter["覆核比例"]}2=""' in amount.formula1
 
 
 def test_detail_sheet_is_ready_for_people(golden) -> None:
@@ -291,9 +307,6 @@ def test_detail_sheet_is_ready_for_people(golden) -> None:
     assert f'${status_col}2="符合"' in rules and f'${status_col}2="待覆核"' in rules
     assert ws["E2"].number_format == "#,##0"  # the amount column has thousands separators
     assert ws.column_dimensions["D"].width > ws.column_dimensions["B"].width  # CJK-aware widths
-    with zipfile.ZipFile(out) as zf:
-        assert any(name.startswith("xl/charts/chart") for name in zf.namelist())
-        assert "<c:barChart>" in zf.read("xl/charts/chart1.xml").decode()
 
 
 def test_log_sheet_records_the_run(golden) -> None:
@@ -347,7 +360,7 @@ def test_mixed_units_are_totalled_exactly_in_yuan(tmp_path: Path, rules) -> None
     rows = rows_of(out, DETAIL_SHEET)
     amount_col = rows[0].index(AMOUNT_TITLE)
     assert [r[amount_col] for r in rows[1:]] == [1234, 2500, 5000]
-    assert [r[rows[0].index("性別預算數")] for r in rows[1:]] == [1234, None, 2000]
+    assert [r[rows[0].index("性別預算數")] for r in rows[1:]] == [1234, 0, 2000]
     assert by_label(rows_of(out, SUMMARY_SHEET), "預算總額")[1] == 8734
     assert "不一" in by_label(rows_of(out, LOG_SHEET), "金額單位")[1]
     assert report.workbook_total == Decimal(8734)
@@ -381,12 +394,13 @@ PAYLOADS = [
 @pytest.fixture(scope="module", params=["shared-strings", "constant-memory"])
 def injected(request, tmp_path_factory, rules):
     """The payloads written in both of xlsxwriter's modes (small runs share strings, large ones stream)."""
-    import budget.outputs.annotated
+    import budget.outputs.annotated.book
+    import budget.outputs.annotated.log
 
     lines = [line(i + 2, payload, payload, payload, payload, 1) for i, payload in enumerate(PAYLOADS)]
     mp = pytest.MonkeyPatch()
     if request.param == "constant-memory":
-        mp.setattr(budget.outputs.annotated, "CONSTANT_MEMORY_ABOVE", 0)
+        mp.setattr(budget.outputs.annotated.book, "CONSTANT_MEMORY_ABOVE", 0)
     try:
         out, report = write(tmp_path_factory.mktemp("inject"), make_run(lines, rules))
     finally:
@@ -398,9 +412,17 @@ def injected(request, tmp_path_factory, rules):
 def test_no_formula_error_or_link_outside_the_summary(injected, sheet: str) -> None:
     out, _, _ = injected
     xml = sheet_xml(out, sheet)
-    assert "<f>" not in xml and "<f " not in xml
+    if sheet == DETAIL_SHEET:  # only the tool's own two columns of the final decision are formulas
+        header = rows_of(out, DETAIL_SHEET)[0]
+        own = {openpyxl_letter(header.index(t)) for t in ("性別預算類別", "性別預算數")}
+        assert {m for m in re.findall(r'<c r="([A-Z]+)\d+"[^>]*><f>', xml)} == own
+    else:
+        assert "<f>" not in xml and "<f " not in xml
     assert 't="e"' not in xml
-    assert "<hyperlink" not in xml
+    if sheet == REVIEW_SHEET:  # links to 明細 rows, inside the workbook only
+        assert all("location=" in h and "r:id" not in h for h in re.findall(r"<hyperlink [^>]*>", xml))
+    else:
+        assert "<hyperlink" not in xml
     with zipfile.ZipFile(out) as zf:
         for name in zf.namelist():
             if name.endswith(".rels"):
@@ -554,7 +576,7 @@ def test_cli_writes_the_default_output_beside_the_input(cli_export) -> None:
     assert by_label(values, "性別預算數")[1] == 58500
     detail = rows_of(out, DETAIL_SHEET)
     assert '=HYPERLINK("http://x","點我")' in [c for r in detail for c in r]
-    assert "<f>" not in sheet_xml(out, DETAIL_SHEET)
+    assert not re.search(r"<f>[^<]*HYPERLINK", sheet_xml(out, DETAIL_SHEET))  # text, never a formula
     log = [c for r in rows_of(out, LOG_SHEET) for c in r]
     assert digest in log and out.name in log
 
@@ -589,7 +611,7 @@ def test_cli_exit_1_when_lines_need_review(cli_export, tmp_path: Path) -> None:
     source = _export(tmp_path / "review.xlsx", [["5302", "2054", "一般事務費", "婦女權益講座", 5000]])
     result = _invoke("classify", str(source), "-r", str(rules_file))
     assert result.exit_code == 1, result.output
-    assert rows_of(source.with_name("review.性別預算.xlsx"), REVIEW_SHEET)[1][4] == "婦女權益講座"
+    assert rows_of(source.with_name("review.性別預算.xlsx"), REVIEW_SHEET)[1][3] == "婦女權益講座"
 
 
 def test_cli_bad_usage_exits_2_and_writes_nothing(cli_export, tmp_path: Path) -> None:
@@ -618,7 +640,8 @@ def test_cli_unreadable_amount_still_writes_and_exits_1(cli_export, tmp_path: Pa
 
 
 def test_a_run_that_fails_while_writing_leaves_the_previous_workbook(cli_export, monkeypatch) -> None:
-    import budget.outputs.annotated
+    import budget.outputs.annotated.book
+    import budget.outputs.annotated.log
     from budget.rules import load_rules
     from budget.pipeline import run_classify
 
@@ -628,10 +651,10 @@ def test_a_run_that_fails_while_writing_leaves_the_previous_workbook(cli_export,
     run_classify([source], rules, output=out)
     before = out.read_bytes()
 
-    def crash(self, ws):
+    def crash(book, ws):
         raise RuntimeError("power cut while writing 紀錄")
 
-    monkeypatch.setattr(budget.outputs.annotated._Writer, "_write_log", crash)
+    monkeypatch.setattr(budget.outputs.annotated.log, "write_log", crash)
     with pytest.raises(RuntimeError):
         run_classify([source], rules, output=out)
     assert out.read_bytes() == before
@@ -647,8 +670,8 @@ def test_rerun_refuses_to_overwrite_a_workbook_with_reviews(cli_export) -> None:
     assert _invoke("classify", str(source), "-r", str(rules_file)).exit_code == 0  # nothing reviewed yet
     wb = openpyxl.load_workbook(out)
     detail = wb[DETAIL_SHEET]
-    review = [c.value for c in detail[1]].index("覆核") + 1
-    detail.cell(4, review).value = "training 40%"
+    review = [c.value for c in detail[1]].index("覆核比例") + 1
+    detail.cell(4, review).value = 0.4
     wb.save(out)
     before = out.read_bytes()
     result = _invoke("classify", str(source), "-r", str(rules_file))

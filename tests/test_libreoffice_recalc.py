@@ -138,7 +138,7 @@ def test_recalculated_summary_equals_what_the_tool_wrote(tmp_path: Path) -> None
     assert run.totals.budget_total == Decimal("22500") + 11111 + 5000 + 1500 + 2500
 
 
-def test_a_reviewers_change_recalculates_the_summary(tmp_path: Path) -> None:
+def test_a_reviewers_entry_recalculates_the_summary(tmp_path: Path) -> None:
     import openpyxl
 
     out, run = _sample(tmp_path)
@@ -150,10 +150,50 @@ def test_a_reviewers_change_recalculates_the_summary(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(out)
     detail = wb[DETAIL_SHEET]
     header = [c.value for c in detail[1]]
-    status_col = header.index("判定") + 1
-    assert detail.cell(4, status_col).value == "待覆核"
-    detail.cell(4, status_col).value = "符合"  # the reviewer accepts the proposal for 婦女權益講座
+    assert detail.cell(4, header.index("判定") + 1).value == "待覆核"
+    detail.cell(4, header.index("覆核類別") + 1).value = "其他（待確認）"  # the reviewer accepts the proposal
     wb.save(edited)
     after = openpyxl.load_workbook(recalculated(edited, tmp_path), data_only=True)[SUMMARY_SHEET]
     assert after[gender_cell].value == 22500 + 4444 + 5000
-    assert after[labels["待覆核建議數"]].value == 0
+    assert after[labels["待覆核建議數"]].value == 0 and after[labels["待覆核行數"]].value == 0
+
+
+def test_values_written_with_reviews_are_what_libreoffice_computes(tmp_path: Path) -> None:
+    """The writer given reviews (as the web page downloads them) caches exactly what the formulas compute,
+    in 明細 and 摘要, across units (千元, 萬元 lines in a 元 workbook) and with rounding."""
+    from budget.review import ReviewEntry
+
+    rules = parse_rules(RULES.encode(), "lo.toml")
+    lines = [
+        _line(2, "5301 一般行政", "性別平等專案小組外聘委員出席費", "22500"),
+        _line(3, "5301 一般行政", "哺集乳室維護", "11111"),
+        _line(4, "5302 <總務>*?", "婦女權益講座", "5000"),
+        _line(5, "5302 <總務>*?", "影印紙", "1.5", unit="千元"),
+        _line(6, "", "國內旅費", "0.25", unit="萬元"),
+        _line(7, "5302 <總務>*?", "研習費", "3333"),
+        _line(8, "5302 <總務>*?", "小計", "6500", kind=TOTAL),
+    ]
+    decisions = classify_lines(lines, rules)
+    run = RunResult(lines=lines, decisions=decisions, totals=compute_totals(lines, decisions, rules), problems=[],
+                    rules=rules)
+    reviews = {0: ReviewEntry("不列入"), 2: ReviewEntry("other", percent=Decimal("33.3")),
+               3: ReviewEntry("哺集乳室", amount=Decimal("0.75")), 4: ReviewEntry("lactation"),
+               5: ReviewEntry("expert-fee", percent=Decimal(50), note="半數")}
+    out = tmp_path / "reviewed.xlsx"
+    atomic_write(out, lambda temp: write_annotated_workbook(temp, run, reviews=reviews))
+    for sheet in (DETAIL_SHEET, SUMMARY_SHEET):
+        written = formula_cells(out, sheet)
+        again = formula_cells(recalculated(out, tmp_path), sheet)
+        assert set(again) == set(written)
+        for cell, value in written.items():
+            if isinstance(value, (int, float)):
+                assert math.isclose(again[cell], value, rel_tol=1e-12, abs_tol=1e-9), (sheet, cell, value, again[cell])
+            else:
+                assert (again[cell] or "") == (value or ""), (sheet, cell, value, again[cell])
+    import openpyxl
+
+    detail = openpyxl.load_workbook(out, data_only=True)[DETAIL_SHEET]
+    header = [c.value for c in detail[1]]
+    gender = [detail.cell(r, header.index("性別預算數") + 1).value for r in range(2, 9)]
+    # 0; 4444 as matched; 33.3 % of 5000 = 1665; 0.75 千元 = 750 元; 40 % of 2500 元 (lactation's share); 1666.5 → 1667.
+    assert gender == [0, 4444, 1665, 750, 1000, 1667, None]

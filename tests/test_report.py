@@ -157,7 +157,7 @@ def test_year_over_year_changes(golden):
 
 
 def test_malformed_review_is_a_problem_and_a_note(golden):
-    assert [(p["code"], p["row"], p["column"]) for p in golden["problems"]] == [("review-share-out-of-range", 10, "覆核")]
+    assert [(p["code"], p["row"], p["column"]) for p in golden["problems"]] == [("review-share-out-of-range", 10, "覆核比例")]
     assert any("覆核未採用" in n["message"] and "140%" in n["message"] for n in golden["notes"])
 
 

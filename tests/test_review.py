@@ -11,7 +11,7 @@ import pytest
 from budget.outputs.readback import read_annotated
 from budget.outputs.layout import ADDED_COLUMNS, DETAIL_SHEET
 from budget.models import EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision, LineItem
-from budget.review import (
+from budget.review import (ReviewEntry, entry_from_text, 
     FLAG_AMOUNT_CHANGED, ReviewEntryError, apply_review, apply_reviews, carry_reviews, pair_lines, parse_override,
 )
 from budget.rules import parse_rules
@@ -75,8 +75,9 @@ def line(description: str, amount: str | None, *, unit: str = "元", plan: str =
 
 def write_annotated(path: Path, rows: list[tuple[LineItem, Decision, str, str]], rules=None) -> Path:
     """An annotated workbook of ``rows`` (line, decision, 覆核, 覆核說明) written by
-    budget.outputs.annotated.write_annotated_workbook; the 覆核/覆核說明 cells are then typed into 明細 with
-    openpyxl, found by their titles in row 1, as a reviewer does in Excel."""
+    budget.outputs.annotated.write_annotated_workbook; each 覆核 (one-cell grammar: ``gender-training 25%``)
+    is then typed into 明細's review columns with openpyxl, found by their titles in row 1, as a reviewer
+    does in Excel: the category into 覆核類別, 25% as 0.25 into 覆核比例, an amount into 覆核計入數."""
     import openpyxl
 
     from budget.pipeline import RunResult, compute_totals
@@ -91,16 +92,24 @@ def write_annotated(path: Path, rows: list[tuple[LineItem, Decision, str, str]],
     entries = [(i, review, note) for i, (_, _, review, note) in enumerate(rows) if review or note]
     if entries:
         wb = openpyxl.load_workbook(path)
-        ws = wb[DETAIL_SHEET]
-        header = [c.value for c in ws[1]]
-        titles = dict(ADDED_COLUMNS)
-        review_col = len(header) - header[::-1].index(titles["review"])
-        note_col = len(header) - header[::-1].index(titles["review_note"])
-        for i, review, note in entries:
-            ws.cell(i + 2, review_col, review or None)
-            ws.cell(i + 2, note_col, note or None)
+        type_reviews(wb[DETAIL_SHEET], {i: entry_from_text(review, lines[i], note) for i, review, note in entries})
         wb.save(path)
     return path
+
+
+def type_reviews(ws, entries: dict) -> None:
+    """Type ReviewEntry values into the review columns of 明細 (``ws``, openpyxl), key = index of the line."""
+    header = [str(c.value or "") for c in ws[1]]
+
+    def column(title: str) -> int:
+        return max(i for i, h in enumerate(header) if h == title or h.startswith(title + "（")) + 1
+
+    cols = {k: column(t) for k, t in [("c", "覆核類別"), ("a", "覆核計入數"), ("p", "覆核比例"), ("n", "覆核說明")]}
+    for i, e in entries.items():
+        ws.cell(i + 2, cols["c"], e.category or None)
+        ws.cell(i + 2, cols["a"], None if e.amount is None else float(e.amount))
+        ws.cell(i + 2, cols["p"], None if e.percent is None else float(e.percent) / 100)
+        ws.cell(i + 2, cols["n"], e.note or None)
 
 
 # --- grammar -----------------------------------------------------------------------------------
@@ -236,14 +245,15 @@ def test_reviews_are_read_from_the_workbook_and_applied(tmp_path, rules):
     path = write_annotated(tmp_path / "115.性別預算.xlsx", _rows_for_review())
     book = read_annotated(path)
     assert [r.detail_row for r in book.rows] == [2, 3, 4, 5, 6]
-    assert [r.review for r in book.rows] == ["", "gender-training 25%", "gender-training 140%", "none", ""]
+    assert [r.review for r in book.rows] == ["", "gender-training 25%", "gender-training 140%", "不列入", ""]
+    assert book.rows[1].review_entry == ReviewEntry("gender-training", None, Decimal(25), "四場中一場為性別主題")
     assert book.rows[1].review_note == "四場中一場為性別主題"
     assert book.rows[0].line.amount == Decimal("13400") and book.rows[4].line.kind == TOTAL
     decisions, problems = apply_reviews(book.rows, rules)
     assert [d.status for d in decisions] == [MATCHED, MATCHED, REVIEW, UNMATCHED, EXCLUDED]
     assert [d.counted for d in decisions] == [Decimal(13400), Decimal(10000), 0, 0, 0]
     assert [(p.code, p.row, p.sheet, p.column) for p in problems] == [
-        ("review-share-out-of-range", 4, "明細", "覆核")]
+        ("review-share-out-of-range", 4, "明細", "覆核比例")]
     assert problems[0].file == str(path)
 
 
@@ -256,10 +266,10 @@ def test_sorted_detail_rows_are_realigned_by_their_source(tmp_path, rules):
     body = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     for r, values in enumerate(reversed(body), start=2):  # the reviewer sorted 明細 upside down
         for c, v in enumerate(values, start=1):
-            ws.cell(r, c, v)
+            ws.cell(r, c).value = v
     wb.save(path)
     book = read_annotated(path)
-    assert [r.review for r in book.rows] == ["", "gender-training 25%", "gender-training 140%", "none", ""]
+    assert [r.review for r in book.rows] == ["", "gender-training 25%", "gender-training 140%", "不列入", ""]
     assert [r.detail_row for r in book.rows] == [6, 5, 4, 3, 2]
 
 
@@ -321,7 +331,7 @@ def test_carry_over_places_reviews_flags_changed_amounts_and_reports_the_rest(tm
     assert sorted(j for j, _ in result.carried) == [1, 2]
     assert result.decisions[1].counted == Decimal(12000)  # 25 % of the new 48000
     assert result.decisions[1].review == "gender-training 25%"
-    assert result.decisions[2].status == UNMATCHED and result.decisions[2].review == "none"
+    assert result.decisions[2].status == UNMATCHED and result.decisions[2].review == "不列入"
     assert result.decisions[3] is rules_decisions[3] and result.decisions[0] is rules_decisions[0]
     assert result.amount_changed == [1]
     assert FLAG_AMOUNT_CHANGED in new_lines[1].flags and not new_lines[2].flags
@@ -339,7 +349,7 @@ def test_carried_amount_review_converts_units(tmp_path, rules):
     result = carry_reviews([line("講座鐘點費", "60000")], [Decision(REVIEW)], book.rows, rules)
     # 24 was written on a line in 千元; the same 60000 元 line now gets 24 千元 = 24000 元, unflagged.
     assert result.decisions[0].gender_amount == Decimal(24000)
-    assert result.decisions[0].review == "gender-training 24千元"  # what the new workbook's 覆核 will say
+    assert result.decisions[0].review == "gender-training 24000"  # in the new line's unit (元)
     assert result.amount_changed == []
 
 
@@ -369,7 +379,8 @@ def test_carried_reviews_reach_the_new_workbook_its_log_and_the_year_after(tmp_p
     assert decisions[0].counted == Decimal(12000)
     assert problems[0].code == "review-carried" and "沿用 1 筆" in problems[0].message
     book = read_annotated(tmp_path / "116.性別預算.xlsx")
-    assert [(r.review, r.review_note) for r in book.rows] == [("gender-training 25%", "四場中一場"), ("", "")]
+    # The carried review is written into the review columns, its category by its Chinese name.
+    assert [(r.review, r.review_note) for r in book.rows] == [("性別意識培力課程 25%", "四場中一場"), ("", "")]
     log = [v for r in openpyxl.load_workbook(tmp_path / "116.性別預算.xlsx")["紀錄"].iter_rows(values_only=True)
            for v in r if isinstance(v, str)]
     assert any("沿用 1 筆" in v and "無法對應 1 筆" in v for v in log)
@@ -437,7 +448,7 @@ def test_cli_classify_reviewed(tmp_path):
     assert codes.count("review-carried") == 1 and "review-not-placed" in codes
     assert "review-carried-amount-changed" in codes
     book = read_annotated(out)
-    assert [r.review for r in book.rows] == ["", "gender-training 25%", ""]
+    assert [r.review for r in book.rows] == ["", "性別意識培力課程 25%", ""]
     log = [v for r in openpyxl.load_workbook(out)["紀錄"].iter_rows(values_only=True) for v in r if isinstance(v, str)]
     assert any("共 2 筆已覆核，沿用 1 筆" in v for v in log)
 

@@ -12,14 +12,19 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .layout import ADDED_COLUMNS, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, OFFICIAL_CLASSES
+from .layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, LEGACY_TITLES, LOG_SHEET,
+                     OFFICIAL_CLASSES, REVIEW_KEYS)
 from ..models import LINE, STATUS_LABELS, STATUSES, TOTAL, Decision, LineItem
 from ..money import AmountError, parse_amount
 from ..problems import WARNING, BudgetError, Problem
 
-TITLES = dict(ADDED_COLUMNS)
+if TYPE_CHECKING:  # pragma: no cover
+    from ..review import ReviewEntry
+    from .trust import DataChecks
+
+TITLES = {**dict(ADDED_COLUMNS), "amount": AMOUNT_TITLE, **LEGACY_TITLES}
 #: Largest workbook part scanned for sheet names (the guarded reader checks the whole package).
 MAX_UNCOMPRESSED = 1 << 30
 #: Most rows read from each of 明細 and 資料.
@@ -40,16 +45,37 @@ class AnnotatedRow:
     workbook: str = ""
     detail_sheet: str = DETAIL_SHEET
     detail_row: int | None = None
+    #: The review columns' entry (this layout); None for a workbook of the older one-cell 覆核 layout.
+    entry: "ReviewEntry | None" = None
+    #: Why the review cells could not be read (a formula without a value, an amount that is not one).
+    entry_problem: Problem | None = None
+
+    @property
+    def review_entry(self) -> "ReviewEntry":
+        """The reviewer's entry for this line (a one-cell 覆核 of the older layout split without rules)."""
+        from ..review import ReviewEntry, entry_from_text
+
+        if self.entry is not None:
+            return self.entry
+        return entry_from_text(self.review, self.line, self.review_note) if self.review else ReviewEntry(
+            note=self.review_note)
 
     def where(self) -> str:
         """``LAST.xlsx 明細第 12 列`` for messages."""
         name = Path(self.workbook).name if self.workbook else ""
         return f"{name} {self.detail_sheet}第 {self.detail_row} 列".strip()
 
-    def review_location(self) -> dict[str, Any]:
-        """Where the 覆核 entry is, as Problem location fields."""
-        return {"file": self.workbook or None, "sheet": self.detail_sheet, "row": self.detail_row,
-                "column": TITLES["review"]}
+    def review_location(self, code: str = "") -> dict[str, Any]:
+        """Where the review entry is, as Problem location fields (the column a problem ``code`` is about)."""
+        if self.entry is None:
+            column = TITLES["review"]
+        elif code.startswith("review-amount"):
+            column = TITLES["review_amount"]
+        elif code.startswith("review-share"):
+            column = TITLES["review_percent"]
+        else:
+            column = TITLES["review_category"]
+        return {"file": self.workbook or None, "sheet": self.detail_sheet, "row": self.detail_row, "column": column}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the line's fields, its recorded decision and the review."""
@@ -160,10 +186,15 @@ def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWo
             "not an annotated workbook (no 明細 and 資料 sheets)", file=label,
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    grids = _read_sheets(path, label, [DETAIL_SHEET, DATA_SHEET], max_rows)
+    grids = _read_sheets(path, label, [DETAIL_SHEET, DATA_SHEET, LOG_SHEET], max_rows)
     problems: list[Problem] = []
-    lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems)
-    rows = _read_detail(grids.get(DETAIL_SHEET, []), lines, decisions, label, problems)
+    from .trust import DataChecks, review_formulas_without_value
+
+    checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
+    lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
+    detail = grids.get(DETAIL_SHEET, [])
+    checks.formulas_without_value = review_formulas_without_value(path, detail)
+    rows = _read_detail(detail, lines, decisions, label, problems, checks)
     return AnnotatedWorkbook(label, digest, rows, problems)
 
 
@@ -176,7 +207,7 @@ def reviewed_detail_rows(path: str | Path, *, max_rows: int = MAX_ROWS) -> list[
     path = Path(path)
     rows = _read_sheets(path, str(path), [DETAIL_SHEET], max_rows).get(DETAIL_SHEET, [])
     header = [_text(v) for v in rows[0]] if rows else []
-    cols = [c for c in (_find_title(header, "review"), _find_title(header, "review_note")) if c is not None]
+    cols = [c for c in (_find_title(header, key) for key in ("review", *REVIEW_KEYS)) if c is not None]
     return [number for number, raw in enumerate(rows[1:], start=2)
             if any(c < len(raw) and _text(raw[c]).strip() for c in cols)]
 
@@ -201,7 +232,8 @@ def _read_sheets(path: Path, label: str, names: list[str], max_rows: int) -> dic
     return out
 
 
-def _read_data(rows: list[Any], label: str, problems: list[Problem]) -> tuple[list[LineItem], list[Decision]]:
+def _read_data(rows: list[Any], label: str, problems: list[Problem],
+               checks: "DataChecks") -> tuple[list[LineItem], list[Decision]]:
     if not rows:
         raise BudgetError.one("annotated-no-data", "資料工作表是空的", "the data sheet is empty", file=label,
                               sheet=DATA_SHEET)
@@ -216,7 +248,8 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem]) -> tuple[li
         if not any(v not in (None, "") for v in raw):
             break
         try:
-            record = json.loads("".join(_text(v) for v in raw[1:]))
+            text = "".join(_text(v) for v in raw[1:])
+            record = json.loads(text)
             if not isinstance(record, dict):
                 raise ValueError("not an object")
         except ValueError as exc:
@@ -236,6 +269,7 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem]) -> tuple[li
                                         "unreadable amount in the data sheet", file=label, sheet=DATA_SHEET,
                                         row=number, column=name))
                 amounts[name] = None
+        checks.record(number, text, record)
         year_text = get("year")
         line = LineItem(
             description=get("description"), amount=amounts["amount"], unit=get("unit") or "元",
@@ -257,19 +291,22 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem]) -> tuple[li
 
 
 def _find_title(header: list[str], key: str) -> int | None:
-    """The column of an added column's title; the last one, since added columns follow the originals."""
+    """The column of an added column's title (``性別預算數（元）`` counts as ``性別預算數``); the last one,
+    since added columns follow the originals."""
     title = TITLES[key]
-    hits = [i for i, h in enumerate(header) if h.strip() == title]
+    hits = [i for i, h in enumerate(header) if h.strip() == title or h.strip().startswith(title + "（")]
     return hits[-1] if hits else None
 
 
 def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decision], label: str,
-                 problems: list[Problem]) -> list[AnnotatedRow]:
+                 problems: list[Problem], checks: "DataChecks") -> list[AnnotatedRow]:
     header = [_text(v) for v in rows[0]] if rows else []
     col = {key: _find_title(header, key) for key in TITLES}
-    if col["review"] is None:
-        raise BudgetError.one("annotated-no-review-column", f"明細工作表第 1 列找不到「{TITLES['review']}」欄",
+    legacy = col["review_category"] is None
+    if legacy and col["review"] is None:
+        raise BudgetError.one("annotated-no-review-column", f"明細工作表第 1 列找不到「{TITLES['review_category']}」欄",
                               "no review column on the detail sheet", file=label, sheet=DETAIL_SHEET, row=1)
+    inputs = [k for k in ("review", "review_note") if legacy] or list(REVIEW_KEYS)
 
     def cell(raw: tuple[Any, ...], key: str) -> str:
         i = col[key]
@@ -277,42 +314,123 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
 
     body = rows[1:]
     order = _align(body, lines, cell, label)
-    out: list[AnnotatedRow] = []
-    for k, line in enumerate(lines):
-        out.append(AnnotatedRow(line, decisions[k], workbook=label, detail_row=None))
+    out = [AnnotatedRow(line, decisions[k], workbook=label, detail_row=None) for k, line in enumerate(lines)]
     for position, raw in enumerate(body):
         number = position + 2
         k = order.get(position)
         if k is None:
-            if cell(raw, "review"):
+            if any(cell(raw, key) for key in inputs):
                 problems.append(Problem("annotated-review-without-line", "此列有覆核但找不到對應的資料列，未採用",
                                         "a review entry on a row with no line", WARNING, file=label,
-                                        sheet=DETAIL_SHEET, row=number, column=TITLES["review"]))
+                                        sheet=DETAIL_SHEET, row=number, column=TITLES[inputs[0]]))
             continue
         row = out[k]
         row.detail_row = number
-        row.review = cell(raw, "review")
         row.review_note = cell(raw, "review_note")
         row.explanation = cell(raw, "evidence")
-        row.category_name = cell(raw, "category_name")
-        row.official_class = _class_number(cell(raw, "official_class"))
-        edited = _edited_decision(row, cell(raw, "status"), cell(raw, "category"))
-        if edited and not row.review:
+        if legacy:
+            row.review = cell(raw, "review")
+            row.category_name = cell(raw, "category_name")
+            row.official_class = _class_number(cell(raw, "official_class"))
+        else:
+            row.category_name = cell(raw, "suggested_name")
+            _read_entry(row, raw, col, checks.formulas_without_value, label)
+        checks.detail_amount(row, raw, col["amount"], number)
+        edited = _edited_decision(row, cell(raw, "status"), cell(raw, "category") if legacy else None)
+        reviewed = bool(row.review) if legacy else row.entry is not None and not row.entry.is_blank
+        if edited and not reviewed:
+            where = TITLES["review"] if legacy else TITLES["review_category"]
             problems.append(Problem(
                 "annotated-decision-edited",
-                f"明細第 {number} 列的{edited}被直接修改，但「{TITLES['review']}」欄空白；修改未採用，"
-                f"請把決定寫在「{TITLES['review']}」欄（類別代碼、none、「代碼 40%」或「代碼 金額」）",
+                f"明細第 {number} 列的{edited}被直接修改，但「{where}」欄空白；修改未採用，"
+                f"請把決定寫在覆核欄（{where}）",
                 "the decision was edited in place but the review column is empty; the edit is not used",
                 WARNING, file=label, sheet=DETAIL_SHEET, row=number))
+    checks.finish(problems)
     return out
 
 
-def _edited_decision(row: AnnotatedRow, status_text: str, category_text: str) -> str:
-    """Which of 判定/類別代碼 a reviewer changed on 明細 (differs from 資料), or ``""``."""
+def _read_entry(row: AnnotatedRow, raw: tuple[Any, ...], col: dict[str, int | None],
+                no_value: set[tuple[int, int]], label: str) -> None:
+    """The reviewer's four cells of ``row`` as its :class:`ReviewEntry`; what cannot be read is kept
+    as the row's ``entry_problem`` (the line then keeps the tool's decision, and the run says why)."""
+    from ..review import ReviewEntry
+
+    def value(key: str) -> Any:
+        i = col[key]
+        return raw[i] if i is not None and i < len(raw) else None
+
+    problem = None
+    for key in REVIEW_KEYS:
+        i = col[key]
+        if i is not None and (row.detail_row, i + 1) in no_value:
+            problem = _entry_problem(row, key, "review-formula-no-value",
+                                     f"「{TITLES[key]}」是公式但沒有計算結果（存檔的程式未計算），無法得知其值",
+                                     "a review cell holds a formula without a computed value",
+                                     "請在 Excel 或 LibreOffice 開啟後重新計算並存檔，或直接填入數值")
+    amount = percent = None
+    try:
+        amount = _decimal_cell(value("review_amount"), percent=False)
+    except ValueError:
+        problem = problem or _entry_problem(row, "review_amount", "review-amount-unreadable",
+                                            f"覆核計入數「{_text(value('review_amount'))}」不是金額", "not an amount")
+    try:
+        percent = _decimal_cell(value("review_percent"), percent=True)
+    except ValueError:
+        problem = problem or _entry_problem(row, "review_percent", "review-share-unreadable",
+                                            f"覆核比例「{_text(value('review_percent'))}」不是比例", "not a percentage")
+    row.entry = ReviewEntry(_text(value("review_category")).strip(), amount, percent, row.review_note)
+    row.entry_problem = problem
+    row.review = row.entry.text()
+
+
+def _entry_problem(row: AnnotatedRow, key: str, code: str, message: str, message_en: str, hint: str = "") -> Problem:
+    from ..problems import ERROR
+
+    return Problem(code, message, message_en, ERROR, hint=hint, file=row.workbook or None, sheet=DETAIL_SHEET,
+                   row=row.detail_row, column=TITLES[key])
+
+
+def _decimal_cell(value: Any, *, percent: bool) -> Decimal | None:
+    """A review cell's number: a float as typed (repr, never binary noise), text as written.
+
+    A percentage cell holds the fraction (40 % is 0.4); text may say ``40%``. Raises ValueError.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite():
+            raise ValueError(value)
+        return _plain(number * 100 if percent else number)
+    text = str(value).strip().replace("％", "%")
+    if percent and text.endswith("%"):
+        return _plain(Decimal(text[:-1].strip().replace(",", "")))
+    try:
+        amount, _unit = parse_amount(text)
+    except AmountError:
+        raise ValueError(text) from None
+    if amount is None:
+        return None
+    return _plain(amount * 100 if percent else amount)
+
+
+def _plain(number: Decimal) -> Decimal:
+    """``number`` without trailing zeros or an exponent (``40.0`` → ``40``)."""
+    normal = number.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
+def _edited_decision(row: AnnotatedRow, status_text: str, category_text: str | None) -> str:
+    """Which of 判定/類別代碼 a reviewer changed on 明細 (differs from 資料), or ``""``; ``category_text``
+    None when 類別代碼 is a formula (this layout) and not compared."""
     changed = []
     if status_text and status_text not in (STATUS_LABELS.get(row.decision.status), row.decision.status):
         changed.append(f"「{TITLES['status']}」")
-    if category_text != (row.decision.category or "") and (category_text or row.decision.category):
+    if category_text is not None and category_text != (row.decision.category or "") and (
+            category_text or row.decision.category):
         changed.append(f"「{TITLES['category']}」")
     return "與".join(changed)
 
@@ -342,6 +460,7 @@ def _align(body: list[Any], lines: list[LineItem], cell: Any, label: str) -> dic
             duplicated.add(e)
         by_source[e] = k
     order: dict[int, int] = {}
+    claimed: dict[int, int] = {}
     for i, s in enumerate(sources):
         if not s:
             continue
@@ -350,5 +469,13 @@ def _align(body: list[Any], lines: list[LineItem], cell: Any, label: str) -> dic
                 "annotated-misaligned", f"明細第 {i + 2} 列的來源「{s}」對不上資料工作表（列被排序、刪除或修改過？）",
                 "the detail sheet's rows no longer match the data sheet", file=label, sheet=DETAIL_SHEET, row=i + 2,
                 hint="請勿排序或刪除明細的列；可用篩選。請以原始附註工作簿重新填寫覆核欄")
-        order[i] = by_source[s]
+        k = by_source[s]
+        if k in claimed:  # another row's 來源 copied here: two rows would claim one line, one review lost
+            raise BudgetError.one(
+                "annotated-misaligned", f"明細第 {claimed[k] + 2} 列與第 {i + 2} 列的來源同為「{s}」（來源被複製？），"
+                                        "無法判斷哪一列的覆核屬於此項目", "two detail rows claim the same line",
+                file=label, sheet=DETAIL_SHEET, row=i + 2, column=TITLES["source"],
+                hint="請勿修改來源欄；請以原始附註工作簿重新填寫覆核欄")
+        claimed[k] = i
+        order[i] = k
     return order

@@ -18,9 +18,8 @@ from typing import Any, Sequence
 from ..money import round_half_up
 from ..problems import Problem
 from ..report import AMOUNT_COLUMNS, COUNT_COLUMNS, PERCENT_COLUMNS, ROUNDING_NOTE, Report
-from .annotated import display_width
 from .backends import book_format, open_book
-from .cells import cell_problems, needs_quote, safe_text
+from .cells import cell_problems, display_width, needs_quote, safe_text
 
 TABLE_SHEET = "性別預算編列情形表"
 COMPARE_SHEET = "年度比較"

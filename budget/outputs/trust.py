@@ -1,0 +1,133 @@
+"""The annotated workbook read back is checked, not trusted: the hidden 資料 sheet against its own check
+codes, the digest in 紀錄 and the visible 明細; review cells holding formulas without a value are found."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .layout import AMOUNT_TITLE, DATA_SHEET, DATA_UNIT_PREFIX, DETAIL_SHEET, REVIEW_KEYS
+from .readback import AnnotatedRow, _find_title, _fmt, _text
+from ..models import LINE
+from ..problems import ERROR, BudgetError, Problem
+
+
+class DataChecks:
+    """The hidden 資料 sheet checked, not trusted: each record's own check ``k``, the SHA-256 of all
+    records recorded in 紀錄, and each line's amount against the visible 明細 計算金額 cell.
+
+    Workbooks of the older layout carry no checks; then only nothing is compared. Every mismatch is
+    collected and the workbook is refused by row (:meth:`finish`).
+    """
+
+    def __init__(self, label: str, data: list[Any], log: list[Any]) -> None:
+        from ..money import canonical_unit
+
+        self.label = label
+        header = [_text(v) for v in data[0]] if data else []
+        units = [h[len(DATA_UNIT_PREFIX):] for h in header if h.startswith(DATA_UNIT_PREFIX)]
+        self.unit = canonical_unit(units[0]) if units else None
+        self.expected_digest = _logged_digest(log)
+        self.digest = hashlib.sha256()
+        self.refusals: list[Problem] = []
+        self.formulas_without_value: set[tuple[int, int]] = set()
+        self.checked = self.expected_digest is not None
+
+    def record(self, number: int, text: str, record: dict[str, Any]) -> None:
+        """Check one 資料 record (row ``number``; ``text`` its JSON as stored)."""
+        from .annotated.detail import record_check
+
+        if not self.checked:
+            return
+        self.digest.update(text.encode("utf-8") + b"\n")
+        cut = text.rfind(',"k":"')
+        if "k" not in record or cut < 0 or record_check(text[:cut] + "}") != record.get("k"):
+            self.refusals.append(Problem(
+                "annotated-data-edited", f"資料工作表第 {number} 列被修改過（檢查碼不符），不予採用",
+                "a record of the hidden data sheet was edited", ERROR, file=self.label, sheet=DATA_SHEET, row=number,
+                hint="資料工作表由工具寫入，請勿修改；請改在明細的覆核欄填寫，或重新執行 classify"))
+
+    def detail_amount(self, row: AnnotatedRow, raw: tuple[Any, ...], col: int | None, number: int) -> None:
+        """Compare 明細's 計算金額 of ``row`` with its 資料 amount (in the workbook's unit)."""
+        from ..money import convert
+
+        if not self.checked or self.unit is None or col is None or row.line.kind != LINE:
+            return
+        shown = raw[col] if col < len(raw) else None
+        expected = None if row.line.amount is None else convert(row.line.amount, row.line.unit, self.unit)
+        if isinstance(shown, (int, float)) and not isinstance(shown, bool):
+            same = expected is not None and abs(Decimal(repr(shown)) - expected) <= abs(expected) * Decimal("1e-12")
+        else:
+            same = expected is None or _text(shown).replace(",", "") == _fmt(expected)
+        if not same:
+            self.refusals.append(Problem(
+                "annotated-amount-edited",
+                f"明細第 {number} 列的「{AMOUNT_TITLE}」（{_text(shown) or '空白'}）與資料工作表的金額"
+                f"（{_fmt(expected) or '空白'}）不符，不予採用", "the detail sheet's amount differs from the data sheet",
+                ERROR, file=self.label, sheet=DETAIL_SHEET, row=number, column=AMOUNT_TITLE,
+                hint="金額欄由工具寫入，請勿修改；請在覆核欄填寫覆核計入數"))
+
+    def finish(self, problems: list[Problem]) -> None:
+        """Refuse the workbook when anything did not match (every row named at once)."""
+        if self.checked and not self.refusals and self.digest.hexdigest() != self.expected_digest:
+            self.refusals.append(Problem(
+                "annotated-data-edited", "資料工作表的列被新增、刪除或修改過（與紀錄中的檢查碼不符），不予採用",
+                "rows of the hidden data sheet were added, deleted or edited", ERROR, file=self.label,
+                sheet=DATA_SHEET))
+        if self.refusals:
+            raise BudgetError(self.refusals)
+
+
+def _letters(column: int) -> str:
+    """1 → ``A``, 27 → ``AA``."""
+    out = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def _logged_digest(log: list[Any]) -> str | None:
+    """The SHA-256 of the 資料 records that 紀錄 recorded, or None (an older workbook)."""
+    from .annotated.log import DATA_CHECK_LABEL
+
+    for raw in log:
+        if raw and _text(raw[0]).strip() == DATA_CHECK_LABEL:
+            return _text(raw[1]).strip() if len(raw) > 1 else ""
+    return None
+
+
+def review_formulas_without_value(path: Path, detail: list[Any]) -> set[tuple[int, int]]:
+    """(row, column), 1-based, of 明細 review cells holding a formula without a cached value (.xlsx only).
+
+    Such a cell reads as blank; it is reported instead (a workbook saved by a program that does not
+    calculate, e.g. openpyxl, leaves every formula so).
+    """
+    from ..exports import sheet_facts
+
+    header = [_text(v) for v in detail[0]] if detail else []
+    wanted = {i + 1 for i in (_find_title(header, k) for k in REVIEW_KEYS) if i is not None}
+    if not wanted or not zipfile.is_zipfile(path):
+        return set()
+    found: set[tuple[int, int]] = set()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if "xl/workbook.xml" not in zf.namelist():
+                return set()
+            part = next((f.part for f in sheet_facts.xlsx_sheets(zf) if f.name == DETAIL_SHEET), "")
+            if not part:
+                return set()
+            data = zf.read(part)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return set()
+    letters = b"|".join(_letters(c).encode("ascii") for c in sorted(wanted))
+    pattern = re.compile(rb'<(?:\w+:)?c r="(' + letters + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f\b([^>]*/>|[^>]*>[^<]*'
+                         rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
+    for m in pattern.finditer(data):
+        if not (m.group(4) or b"").strip():
+            found.add((int(m.group(2)), sheet_facts.column_number(m.group(1).decode("ascii"))))
+    return found

@@ -92,11 +92,11 @@ def test_review_not_counted_percent_and_clearing(client, run_url):
 
 @pytest.mark.parametrize("fields, words", [
     ({"category": "expert-attendance-fee", "amount": "99999"}, "大於本行金額"),
-    ({"category": "expert-attendance-fee", "amount": "10", "percent": "10"}, "擇一"),
+    ({"category": "expert-attendance-fee", "amount": "10", "percent": "10"}, "只能填一個"),
     ({"category": "expert-attendance-fee", "percent": "150"}, "0 到 100"),
     ({"category": "no-such-category"}, "不在規則檔中"),
     ({"category": "expert-attendance-fee", "amount": "abc"}, "看不懂"),
-    ({"category": "不列入", "amount": "5"}, "不需填"),
+    ({"category": "不列入", "amount": "5"}, "卻又填了計入數或比例"),
 ])
 def test_invalid_reviews_are_refused_with_a_message_and_not_saved(client, run_url, fields, words):
     idx = _line_index(client, run_url, "外聘委員出席費")
@@ -310,7 +310,8 @@ def test_the_downloaded_workbook_has_the_browser_reviews_and_the_report_counts_t
     header = rows[0]
     line = rows[idx + 1]
     assert "網站改版" in line[header.index("說明")]
-    assert "120" in str(line[header.index("覆核")]) and line[header.index("覆核說明")] == "依簽呈"
+    assert line[header.index("覆核類別")] == "性別影響評估" and line[header.index("覆核計入數")] == 120
+    assert line[header.index("覆核說明")] == "依簽呈" and line[header.index("性別預算數")] == 120
     report = client.get(run_url + "/report.xlsx", params={"unit": "千元"})
     assert report.status_code == 200
     cells = [c for row in _sheet_rows(report.content, "性別預算編列情形表") for c in row if c is not None]
@@ -352,7 +353,7 @@ def test_a_workbook_reviewed_further_in_excel_keeps_both_reviews(client, run_url
     book = openpyxl.load_workbook(downloaded)
     sheet = book["明細"]
     header = [c.value for c in sheet[1]]
-    sheet.cell(excel_line + 2, header.index("覆核") + 1, "不計入")
+    sheet.cell(excel_line + 2, header.index("覆核類別") + 1, "不列入")
     sheet.cell(excel_line + 2, header.index("覆核說明") + 1, "在 Excel 覆核")
     book.save(downloaded)
     answer = client.post(run_url + "/import", data={"csrf": token(client)},
@@ -375,7 +376,7 @@ def test_a_restart_loses_nothing(tmp_path):
         page = again.get(url)
         assert 'data-fig="gender_total">220<' in page.text  # 100 + 40 % of 300
         rows = _sheet_rows(again.get(url + "/annotated.xlsx").content, "明細")
-        assert "40%" in str(rows[idx + 1][rows[0].index("覆核")])
+        assert rows[idx + 1][rows[0].index("覆核比例")] == 0.4
 
 
 def test_an_interrupted_run_can_be_run_again(tmp_path):

@@ -133,7 +133,8 @@ def test_upload_review_in_the_browser_and_download_the_reviewed_workbook(server,
     reviewed = [r for r in detail.iter_rows(min_row=2, values_only=True)
                 if "性別影響分析、網站改版" in str(r[header.index("說明")])]
     assert len(reviewed) == 1
-    assert reviewed[0][header.index("覆核")] == "gender-impact-assessment 70000"
+    assert reviewed[0][header.index("覆核類別")] == "性別影響評估"
+    assert reviewed[0][header.index("覆核計入數")] == 70000
     assert reviewed[0][header.index("性別預算數")] == 70000
     summary = [c for row in book["摘要"].iter_rows(values_only=True) for c in row]
     assert 26222000 in summary and 26152000 not in summary

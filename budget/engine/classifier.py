@@ -7,7 +7,7 @@ whatever the number of terms; only categories with a hit are then evaluated.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass, field as dc_field, replace
 from decimal import Decimal
 from typing import Iterable, Iterator
 
@@ -19,9 +19,22 @@ from ..models import (
 from ..money import share_of
 from ..normalize import fold, nfkc
 from ..rules import Category, Conditions, RuleSet, compile_regex
+from .phrasing import (
+    account_share, amounts_in, change_text, is_removal, this_year_text, without_programme_figures, year_figure,
+)
 from .subitems import split_subitems
 
 _CLAUSE_RE = re.compile(r"[。；;]")
+_SEGMENT_RE = re.compile(r"[。；;,，()（）:：]")
+# Words that name an activity or a kind of spending, not a purpose of its own (追蹤輔導, 推動…業務).
+_ACTIVITY_RE = re.compile(
+    r"推動|推展|辦理|強化|加強|落實|促進|健全|建置|委託|補助|追蹤|輔導|諮詢|訪視|陪同|安置|營運|維護|管理|督導|考核|"
+    r"評鑑|研究|調查|研習|訓練|培訓|宣導|推廣|業務|工作|服務|計畫|措施|相關|經費|其他|所需|各項")
+# An element that is a programme of its own: starts with a verb of programmes or ends in one's name.
+_PROGRAMME_RE = re.compile(r"^(?:推動|推展|辦理|強化|加強|促進|健全|落實)|(?:業務|工作|管理|事務|計畫|企劃)$")
+# 「…經費66,319千元」: the amount closing an item's name.
+_AMOUNT_TAIL_RE = re.compile(r"經費?[\d,.]*(?:千元|萬元|元)?$|[\d,.]+(?:千元|萬元|元)$")
+_CODE_RE = re.compile(r"^[\s\d０-９.\-]+")
 _BRACKETS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|「[^「」]*」")
 # The last item of a list joined by 及/暨/與/和, unless the character is part of a word (普及, 參與…).
 _LAST_JOIN_RE = re.compile(r"(?<![普涉以波危顧觸企])及|暨|(?<![參給])與(?!會)|(?<![平溫總緩調])和(?!平)")
@@ -102,6 +115,10 @@ class Classifier:
                 codes=tuple(cat.codes), share=Decimal(cat.share_percent),
             ))
         self._categories = tuple(compiled)
+        self._false_friends = tuple(dict.fromkeys(fold(t) for t in rules.false_friends))
+        for friend in self._false_friends:
+            if friend not in self._term_ids:  # a friend that is also a term stays a term
+                self._automaton.add_word(friend, (-1, len(friend)))
         if self._terms:
             self._automaton.make_automaton()
         # Which categories a term can make a candidate; categories with no terms are always checked.
@@ -125,6 +142,8 @@ class Classifier:
         self._todo: dict[frozenset[int], tuple[int, ...]] = {}
         self._viable: dict[frozenset[int], bool] = {}
         self._cost_terms = sorted({fold(t) for t in rules.cost_terms}, key=len, reverse=True)
+        self._context_rules = tuple(rules.context_fields)
+        self._context_cache: dict[str, _Match | None] = {}
 
     # --- compilation ---------------------------------------------------------------------------
 
@@ -152,9 +171,19 @@ class Classifier:
         if not folded or not self._terms:
             return {}
         found: dict[int, int] = {}
-        for end, (tid, length) in self._automaton.iter(folded):
-            if tid not in found:
-                found[tid] = end - length + 1
+        if not self._false_friends:
+            for end, (tid, length) in self._automaton.iter(folded):
+                if tid not in found:
+                    found[tid] = end - length + 1
+            return found
+        occurrences = [(end - length + 1, end, tid) for end, (tid, length) in self._automaton.iter(folded)]
+        friends = [(start, end) for start, end, tid in occurrences if tid < 0]
+        for start, end, tid in occurrences:
+            if tid < 0 or tid in found:
+                continue
+            if friends and any(a <= start and end <= b for a, b in friends):
+                continue  # 產檢 inside 智慧財產檢察: the term is not meant
+            found[tid] = start
         return found
 
     def _field(self, raw: str) -> tuple[str, dict[int, int]]:
@@ -293,48 +322,130 @@ class Classifier:
         matches, exclusions, viable = self._match(line, line.description)
         if not matches and not (exclusions and viable):
             # Nothing hit, or nothing could match even in part (see _match): no sub-item can match.
-            return Decision(UNMATCHED, evidence=exclusions)
-        preamble, pieces = split_subitems(line.description, line.unit)
-        if pieces and not self._match(line, preamble)[0]:
+            decision = Decision(UNMATCHED, evidence=exclusions)
+        else:
+            decision = self._decide(line, matches, exclusions)
+        if self._context_rules and decision.status != MATCHED:
+            return self._with_context(line, decision)
+        return decision
+
+    def _decide(self, line: LineItem, matches: list[_Match], exclusions: list[Evidence]) -> Decision:
+        """Decide a line some category hit: sub-items, this year's item, change clauses, shares."""
+        text = line.description
+        current = this_year_text(nfkc(text))
+        if current != nfkc(text):
+            own, exclusions, _ = self._match(line, current)
+        else:
+            own = matches
+        preamble, pieces = split_subitems(text, line.unit)
+        if pieces and not self._match(line, this_year_text(preamble))[0]:
             # Sub-items are decided one by one, unless the preamble names the purpose of them all
             # ("性別培力課程經費如下：(1)…(2)…"), in which case the whole line is decided.
-            decision = self._decide_subitems(line, matches, pieces)
+            decision = self._decide_subitems(line, own, pieces)
             if decision is not None:
                 return decision
-        if not matches:
+        elif not pieces and is_removal(current):
+            return Decision(UNMATCHED, rule="removal", evidence=exclusions,
+                            reasons=["本項為上年度預算減列（如數減列），本年度未編列，不計入"])
+        if not own:
+            if matches and change_text(nfkc(text)):
+                return self._change_only(line, matches)
             return Decision(UNMATCHED, evidence=exclusions)
-        chosen, reasons = _choose(matches)
-        return self._decide_whole(line, matches, chosen, reasons)
+        chosen, reasons = _choose(own)
+        return self._decide_whole(line, own, chosen, reasons, current)
+
+    def _change_only(self, line: LineItem, matches: list[_Match]) -> Decision:
+        """A purpose named only in a change clause (「較上年度增列辦理性別平等…經費」): part of the item."""
+        chosen, _ = _choose(matches)
+        terms = _unique([e.term for m in matches for e in m.evidence if not e.excluded and e.kind != "code"])
+        return Decision(
+            REVIEW, category=chosen.category.category.id if chosen else None, gender_amount=Decimal(0),
+            rule="change-clause", evidence=[e for m in matches for e in m.evidence],
+            also_matched=[m.category.category.id for m in matches if m is not chosen],
+            reasons=[f"「{'、'.join(terms[:3])}」只出現在較上年度增減說明：本年度項目有一部分屬此用途，"
+                     "說明未載明其本年度金額，請認定是否計入及金額"])
 
     def _decide_whole(self, line: LineItem, matches: list[_Match], chosen: _Match | None,
-                      reasons: list[str]) -> Decision:
+                      reasons: list[str], text: str | None = None) -> Decision:
+        text = line.description if text is None else text
         evidence = [e for m in matches for e in m.evidence]
         if chosen is None:
             return Decision(REVIEW, rule="ambiguous", evidence=evidence,
                             also_matched=[m.category.category.id for m in matches], reasons=reasons)
         cat = chosen.category.category
-        shared = self._shared_reason(line.description, chosen.category)
-        if shared:
-            reasons.append(shared)
-        if cat.review:
-            reasons.append(_own_review_reason(cat))
         amount = line.amount
         if amount is None:
             reasons.append("金額空白或無法讀取，無法計算性別預算數")
-        gender = share_of(amount, chosen.category.share, line.unit) if amount is not None else Decimal(0)
+        base, share, note = self._item_part(line, text, chosen.category)
+        if note == "other-account":
+            return Decision(UNMATCHED, rule="account-split", evidence=chosen.evidence,
+                            reasons=[f"說明依用途別分列金額，性別項目未列本科目（{line.account}）"])
+        if share is None:
+            shared = self._shared_reason(text, chosen.category)
+            if shared:
+                reasons.append(shared)
+        if cat.review:
+            reasons.append(_own_review_reason(cat))
+        if note:
+            reasons.append(note)
+        part = share if share is not None else base
+        gender = share_of(part, chosen.category.share, line.unit) if part is not None else Decimal(0)
         return Decision(
             REVIEW if reasons else MATCHED, category=cat.id, share_percent=chosen.category.share,
             gender_amount=gender, rule=cat.id, evidence=chosen.evidence,
             also_matched=[m.category.category.id for m in matches if m is not chosen], reasons=reasons,
         )
 
+    def _item_part(self, line: LineItem, text: str, c: _Compiled) -> tuple[Decimal | None, Decimal | None, str]:
+        """(this year's amount of the item, its stated gender share or None, a note or "")."""
+        amount = line.amount
+        split, part = account_share(text, _account_name(line), line.unit)
+        if split and part is None:
+            return amount, None, "other-account"
+        if split:
+            if amount is not None and part > amount:
+                return amount, None, f"說明列本科目 {part}，超過本行金額 {amount}，請核對"
+            return part, None, ""
+        figure = year_figure(text, line.unit)
+        base = amount if figure is None or amount is None else min(figure, amount)
+        share = self._stated_share(text, c, line.unit)
+        if share is not None and base is not None and share >= base:
+            share = None
+        return base, share, ""
+
+    def _stated_share(self, text: str, c: _Compiled, unit: str) -> Decimal | None:
+        """The amount the text states for the category's own part (「…600千元(含性別統計專刊180千元)」).
+
+        The text is cut at commas, full stops and brackets; when every piece that names the category
+        states one amount and together they are one figure, that figure is the share. None otherwise.
+        """
+        figures: set[Decimal] = set()
+        for segment in _SEGMENT_RE.split(without_programme_figures(nfkc(text))):
+            hits = self._hits(fold(segment))
+            if not any(t in c.main.positive or t in c.subject for t in hits):
+                continue
+            found = amounts_in(segment, unit)
+            if len(found) != 1:
+                return None
+            figures.add(found[0])
+        return next(iter(figures)) if len(figures) == 1 else None
+
     def _decide_subitems(self, line: LineItem, matches: list[_Match], pieces: list) -> Decision | None:
         """Decide per sub-item; None when no sub-item alone matches any category."""
         subitems: list[SubItem] = []
         gender_pieces: list[tuple[object, _Match]] = []
         reasons: list[str] = []
+        account = _account_name(line)
+        split_by_account = False
         for piece in pieces:
-            sub_matches = self._match(line, piece.text)[0]
+            removal = is_removal(piece.text)
+            sub_matches = [] if removal else self._match(line, this_year_text(piece.text))[0]
+            split, part = account_share(piece.text, account, line.unit)
+            if split:
+                split_by_account = True
+                piece = replace(piece, amount=part)
+                if part is None:  # the item is funded from other accounts: not this line's
+                    sub_matches = []
             sub_chosen, _ = _choose(sub_matches) if sub_matches else (None, [])
             subitems.append(SubItem(piece.marker, piece.text, piece.amount,
                                     tuple(m.category.category.id for m in sub_matches)))
@@ -367,6 +478,9 @@ class Classifier:
         stated = [p.amount for p in pieces]
         if line.amount is None:
             reasons.append("金額空白或無法讀取")
+        elif split_by_account:
+            if gender > line.amount:
+                reasons.append(f"說明所列本科目金額 {gender} 超過本行金額 {line.amount}，請核對")
         elif None not in stated and (listed := sum(stated, Decimal(0))) != line.amount:
             reasons.append(f"各子項金額合計 {listed} 與本行金額 {line.amount} 不符，子項金額未採信")
         elif None in stated:
@@ -410,6 +524,13 @@ class Classifier:
                 return f"同一項目另列「{'、'.join(others)}」等其他用途，性別部分金額未載明"
             if "、" in folded and (reason := self._enumeration_reason(folded, c)):
                 return reason
+            if "、" not in folded and _LAST_JOIN_RE.search(folded):
+                # 「強化婦幼安全及推動社區治安業務」: two purposes joined by 及 in the part naming the subject.
+                for part in _SEGMENT_RE.split(folded):
+                    if _LAST_JOIN_RE.search(part) and any(t in c.subject for t in self._hits(part)):
+                        reason = self._joined_purposes_reason(_AMOUNT_TAIL_RE.sub("", part), c)
+                        if reason:
+                            return reason
         return None
 
     def _enumeration_reason(self, folded: str, c: _Compiled) -> str | None:
@@ -417,6 +538,14 @@ class Classifier:
         uncovered = [e for e in _enumerated(folded) if not self._covers(e, c)]
         if uncovered:
             return f"與其他用途（{'、'.join(uncovered[:3])}）合併編列，說明未載明性別部分金額"
+        return None
+
+    def _joined_purposes_reason(self, folded: str, c: _Compiled) -> str | None:
+        """「強化婦幼安全及推動社區治安業務」: an item joined by 及 to another programme (one that starts
+        with 推動/辦理… or ends in 業務/管理…), not to a part of the same thing (講座及展覽)."""
+        others = [e for e in _enumerated(folded) if _PROGRAMME_RE.search(e) and not self._covers(e, c)]
+        if others:
+            return f"與其他業務（{'、'.join(others[:3])}）合併編列，說明未載明性別部分金額"
         return None
 
     def _covers(self, element: str, c: _Compiled) -> bool:
@@ -428,7 +557,54 @@ class Classifier:
         own = sorted((fold(self._terms[t]) for t in hits if t in c.main.positive), key=len, reverse=True)
         for term in own + self._cost_terms:
             element = element.replace(term, "")
+        element = _ACTIVITY_RE.sub("", element)
         return len(_NOT_A_PURPOSE_RE.sub("", element)) < 2
+
+    # --- context above the line ------------------------------------------------------------------
+
+    def _context_match(self, name: str) -> _Match | None:
+        """The category a plan, branch or 案名 is wholly about (matched cleanly on its own), else None."""
+        if name in self._context_cache:
+            return self._context_cache[name]
+        found = None
+        matches = self._match(_NAMELESS, name)[0]
+        if matches:
+            chosen, reasons = _choose(matches)
+            folded = _BRACKETS_RE.sub("", fold(name))
+            joined = "、" in folded or _LAST_JOIN_RE.search(folded)
+            if (chosen is not None and not reasons and not chosen.category.category.review
+                    and self._shared_reason(name, chosen.category) is None
+                    and not (joined and self._enumeration_reason(folded, chosen.category))):
+                found = chosen
+        if len(self._context_cache) > 50_000:
+            self._context_cache.clear()
+        self._context_cache[name] = found
+        return found
+
+    def _with_context(self, line: LineItem, decision: Decision) -> Decision:
+        """A line under a plan, branch or 案名 that is a gender measure is that measure, unless its own
+        text decides (a category, a shared amount, a removal or another account's item)."""
+        if decision.status == REVIEW:
+            own = self.rules.category(decision.rule) if decision.rule else None
+            only_own_review = own is not None and own.review and decision.reasons == [_own_review_reason(own)]
+            if not (only_own_review or decision.rule == "change-clause"):
+                return decision
+        elif decision.status != UNMATCHED or decision.rule in ("removal", "account-split"):
+            return decision
+        for field in self._context_rules:
+            name = getattr(line, field)
+            match = self._context_match(name) if name else None
+            if match is None:
+                continue
+            c = match.category
+            base, _, _ = self._item_part(line, nfkc(line.description), c)
+            if base is None:
+                return decision
+            evidence = [replace(e, field=field) for e in match.evidence]
+            return Decision(MATCHED, category=c.category.id, share_percent=c.share,
+                            gender_amount=share_of(base, c.share, line.unit), rule=c.category.id,
+                            evidence=evidence)
+        return decision
 
     def classify_all(self, lines: Iterable[LineItem]) -> Iterator[Decision]:
         """Decide every line, in order."""
@@ -461,6 +637,14 @@ def _in_order(found: set[int] | frozenset[int], positions: dict[int, int]) -> li
 def _own_review_reason(category: Category) -> str:
     """Why a category marked ``review = true`` needs a person (its own words, or a default)."""
     return category.review_reason or f"規則「{category.id}」標記為需人工覆核"
+
+
+_NAMELESS = LineItem()
+
+
+def _account_name(line: LineItem) -> str:
+    """The account's name without its code (「2054 一般事務費」 → 「一般事務費」), folded."""
+    return fold(_CODE_RE.sub("", line.account)) if line.account else ""
 
 
 def _unique(items: list) -> list:

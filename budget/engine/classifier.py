@@ -25,7 +25,7 @@ from .phrasing import (
 from .subitems import split_subitems
 
 _CLAUSE_RE = re.compile(r"[。；;]")
-_SEGMENT_RE = re.compile(r"[。；;,，()（）:：]")
+_SEGMENT_RE = re.compile(r"[。；;，()（）:：]|,(?!\d{3})")
 # Words that name an activity or a kind of spending, not a purpose of its own (追蹤輔導, 推動…業務).
 _ACTIVITY_RE = re.compile(
     r"推動|推展|辦理|強化|加強|落實|促進|健全|建置|委託|補助|追蹤|輔導|諮詢|訪視|陪同|安置|營運|維護|管理|督導|考核|"
@@ -338,7 +338,7 @@ class Classifier:
         else:
             own = matches
         preamble, pieces = split_subitems(text, line.unit)
-        if pieces and not self._match(line, this_year_text(preamble))[0]:
+        if pieces and not self._names_all(line, this_year_text(preamble)):
             # Sub-items are decided one by one, unless the preamble names the purpose of them all
             # ("性別培力課程經費如下：(1)…(2)…"), in which case the whole line is decided.
             decision = self._decide_subitems(line, own, pieces)
@@ -353,6 +353,15 @@ class Classifier:
             return Decision(UNMATCHED, evidence=exclusions)
         chosen, reasons = _choose(own)
         return self._decide_whole(line, own, chosen, reasons, current)
+
+    def _names_all(self, line: LineItem, preamble: str) -> bool:
+        """Does a sub-item list's preamble name one purpose for all of them (性別培力課程經費如下：)?
+        A preamble that names a purpose among others (「人口販運防制及居留管理經費…包括：」) does not."""
+        matches = self._match(line, preamble)[0]
+        if not matches:
+            return False
+        chosen, _ = _choose(matches)
+        return chosen is None or self._shared_reason(preamble, chosen.category) is None
 
     def _change_only(self, line: LineItem, matches: list[_Match]) -> Decision:
         """A purpose named only in a change clause (「較上年度增列辦理性別平等…經費」): part of the item."""
@@ -543,12 +552,13 @@ class Classifier:
     def _joined_purposes_reason(self, folded: str, c: _Compiled) -> str | None:
         """「強化婦幼安全及推動社區治安業務」: an item joined by 及 to another programme (one that starts
         with 推動/辦理… or ends in 業務/管理…), not to a part of the same thing (講座及展覽)."""
-        others = [e for e in _enumerated(folded) if _PROGRAMME_RE.search(e) and not self._covers(e, c)]
+        others = [e for e in _enumerated(folded)
+                  if _PROGRAMME_RE.search(e) and not self._covers(e, c, minimum=3)]
         if others:
             return f"與其他業務（{'、'.join(others[:3])}）合併編列，說明未載明性別部分金額"
         return None
 
-    def _covers(self, element: str, c: _Compiled) -> bool:
+    def _covers(self, element: str, c: _Compiled, minimum: int = 2) -> bool:
         """Is an enumerated element about the category's subject, or only a cost item or activity of
         it (講座鐘點費、場地費 — the rules' ``cost_terms`` and the category's own terms)?"""
         hits = self._hits(element)
@@ -558,7 +568,7 @@ class Classifier:
         for term in own + self._cost_terms:
             element = element.replace(term, "")
         element = _ACTIVITY_RE.sub("", element)
-        return len(_NOT_A_PURPOSE_RE.sub("", element)) < 2
+        return len(_NOT_A_PURPOSE_RE.sub("", element)) < minimum
 
     # --- context above the line ------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ _MONEY_RE = re.compile(_MONEY)
 # 「較上年度(淨)增列/減列…」 up to the end of its sentence, a 「包括」 or the next sub-item marker.
 # 「較上年度新增X經費N千元」 names a new item, funded this year: it is not a change clause.
 _CHANGE_RE = re.compile(
-    r"[,，]?\s*(?:較|比)上(?:年度|年)(?!新增|同)[^。;；]*?(?=[。;；]|[,，:：]?\s*包括|\(\d{1,2}\)|[<〈]\d{1,2}[>〉]|$)")
+    r"[,，]?\s*(?:較|比)上(?:年度|年(?!度))(?!新增|同)[^。;；]*?(?=[。;；]|[,，:：]?\s*包括|\(\d{1,2}\)|[<〈]\d{1,2}[>〉]|$)")
 _NEW_ITEM_RE = re.compile(r"(?:較|比)上(?:年度|年)(?=新增)")
 _REMOVAL_RE = re.compile(r"上(?:年度|年)[^。;；]{0,120}?(?:已編竣|編列完竣|已改由|改由)[^。;；]{0,80}?如數減列")
 # 「本年度續編第3年經費X千元」「本年度編列第1年經費X千元」「本年度續編最後1年經費X千元」.

@@ -9,6 +9,14 @@ description, amount, unit, …, row_type), skips rows whose ``row_type`` is not 
 each line and prints, per category, the lines matched and sent to review with the evidence, then the
 counts. The lines are unlabelled: the output is for a person to judge precision, line by line.
 ``--near-misses`` also lists unmatched lines that contain gender-related words, to look for misses.
+
+Labelled lines (issue 11):
+    python benchmarks/eval_rules.py ../shared/data --score [--rules FILE] [--keep DIR]
+
+builds office-style exports with ``../shared/tools/score_decisions.py`` (next to the data folder),
+runs ``python -m budget classify … --json`` from this tree, and prints the scorer's figures per book and
+overall (silent errors, review, auto right), then the money counted against the labelled gender total
+per book and overall, with and without the childcare lines (托育/托嬰/育兒/嬰幼兒).
 """
 
 from __future__ import annotations
@@ -79,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="also list unmatched lines containing gender-related words")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--width", type=int, default=160, help="cut descriptions to this many characters")
+    parser.add_argument("--score", action="store_true", help="score on the labelled lines (labels.csv)")
+    parser.add_argument("--keep", type=Path, default=None, help="with --score: build the exports here")
     args = parser.parse_args(argv)
+    if args.score:
+        return score_labelled(args.data, args.rules, args.keep)
 
     try:
         rules = load_rules(args.rules)
@@ -163,6 +175,64 @@ def main(argv: list[str] | None = None) -> int:
     for p in problems:
         print(f"讀取問題 problem: {p}", file=sys.stderr)
     return 0
+
+
+CHILDCARE_WORDS = ("托育", "托嬰", "育兒", "嬰幼兒")
+
+
+def score_labelled(data: Path, rules_path: Path | None, keep: Path | None) -> int:
+    """The scorer's figures on the labelled lines, then money counted vs labelled, per book and overall."""
+    import subprocess
+    import tempfile
+
+    scorer = data.resolve().parent / "tools" / "score_decisions.py"
+    if not scorer.exists():
+        print(f"找不到評分工具：{scorer}", file=sys.stderr)
+        return 2
+    out = keep or Path(tempfile.mkdtemp(prefix="gb-score-"))
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, str(scorer), "build", str(out)], check=True)
+    command = [sys.executable, "-m", "budget", "classify", str(out / "千元.xlsx"), str(out / "元.xlsx"),
+               "-o", str(out / "out.xlsx"), "--json"] + (["--rules", str(rules_path)] if rules_path else [])
+    with open(out / "run.json", "w", encoding="utf-8") as fh:
+        subprocess.run(command, cwd=root, stdout=fh, check=False)
+    subprocess.run([sys.executable, str(scorer), "score", str(out), str(out / "run.json")], check=True)
+    print_money(data, out)
+    return 0
+
+
+def print_money(data: Path, out: Path) -> None:
+    """Money counted (matched only) against the labelled gender amounts, in 千元."""
+    labels = {r["id"]: r for r in csv.DictReader(open(data / "labels.csv", encoding="utf-8"))}
+    texts = {}
+    for path in data.glob("*.csv"):
+        if path.name != "labels.csv":
+            texts.update({r["id"]: r for r in csv.DictReader(open(path, encoding="utf-8"))})
+    key = json.loads((out / "key.json").read_text(encoding="utf-8"))
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    money: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
+    for item in run["lines"]:
+        lid = key.get(f"{Path(str(item.get('file', ''))).name}|{item.get('sheet')}|{item.get('row')}")
+        if not lid or lid == "TOTAL" or labels[lid]["label"] == "unsure":
+            continue
+        factor = Decimal(1) if item.get("unit") == "千元" else Decimal("0.001")
+        label = labels[lid]
+        stated = Decimal(label["gender_amount"]) * factor if label["gender_amount"] else Decimal(0)
+        counted = Decimal(str(item.get("gender_amount") or 0)) * factor if item["status"] == "matched" else Decimal(0)
+        care = any(w in texts[lid]["description"] for w in CHILDCARE_WORDS)
+        for book in (item.get("sheet"), "ALL"):
+            row = money[book]
+            row[0] += stated
+            row[1] += counted
+            if not care:
+                row[2] += stated
+                row[3] += counted
+    for book, (stated, counted, stated_nc, counted_nc) in money.items():
+        def gap(a: Decimal, b: Decimal) -> str:
+            return f"{(b - a) / a:+.2%}" if a else "n/a"
+        print(f"{book}: money labelled {format_amount(stated)} 千元, counted {format_amount(counted)} "
+              f"({gap(stated, counted)}); without childcare labelled {format_amount(stated_nc)}, counted "
+              f"{format_amount(counted_nc)} ({gap(stated_nc, counted_nc)})")
 
 
 if __name__ == "__main__":

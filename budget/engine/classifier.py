@@ -463,6 +463,9 @@ class Classifier:
                 if sub_chosen is None:
                     reasons.append(f"子項 {piece.marker} 同時符合多個類別且無優先順序")
         if not gender_pieces:
+            if split_by_account:
+                return Decision(UNMATCHED, rule="account-split", subitems=subitems,
+                                reasons=[f"說明依用途別分列金額，性別項目未列本科目（{line.account}）"])
             if not matches:
                 return None
             return Decision(REVIEW, category=None, rule="subitems",

@@ -47,6 +47,8 @@ def read_lines(folder: Path, rules: RuleSet) -> tuple[list[tuple[dict[str, str],
     problems: list[str] = []
     paths = sorted(folder.glob("*.csv")) if folder.is_dir() else [folder]
     for path in paths:
+        if path.name == "labels.csv":  # the hand labels, not budget lines
+            continue
         with path.open(encoding="utf-8-sig", newline="") as fh:
             for number, row in enumerate(csv.DictReader(fh), start=2):
                 if (row.get("row_type") or "line") != "line":

@@ -174,3 +174,12 @@ def test_parts_of_one_measure_joined_by_and_are_not_other_purposes(engine):
 def test_false_friend_hides_the_term_it_contains(engine):
     assert engine.classify(line("辦理財產檢查及盤點作業", 100)).status == "unmatched"
     assert engine.classify(line("補助孕婦產檢交通費", 100)).category == "maternal"
+
+
+def test_a_price_per_unit_is_not_a_stated_share(engine):
+    d = engine.classify(line("性別統計專題分析委託審查，每件審查費3千元", 60))
+    assert (d.status, d.gender_amount) == ("matched", Decimal(60))
+
+
+def test_this_year_alone_is_not_a_programme_figure(engine):
+    assert year_figure("本年度編列性別圖像印製費80千元", "千元") is None

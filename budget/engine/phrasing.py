@@ -27,6 +27,8 @@ _REMOVAL_RE = re.compile(r"上(?:年度|年)[^。;；]{0,120}?(?:已編竣|編�
 # 「本年度續編第3年經費X千元」「本年度編列第1年經費X千元」「本年度續編最後1年經費X千元」.
 _YEAR_FIGURE_RE = re.compile(
     r"本年度(?:續編|編列|賡續編列|續列)?(?:第\s*\d+\s*年|最後\s*\d?\s*年)?(?:經費|預算)?(?:約)?\s*" + _MONEY)
+_UNIT_PRICE_RE = re.compile(r"每[^\d,，。;；]{0,4}\d|\d\s*(?:千元|萬元|元)?\s*[×xX*＊/／]|單價")
+_MULTI_YEAR_RE = re.compile(r"總經費|分\s*\d+\s*年|已編列|續編")
 _ACCOUNT_PART_RE = re.compile(r"本科目(?:編列|列)\s*" + _MONEY)
 # Figures that belong to a programme, not to this year's item.
 _NOT_THIS_YEAR_RE = re.compile(
@@ -69,6 +71,8 @@ def year_figure(text: str, unit: str) -> Decimal | None:
     m = _ACCOUNT_PART_RE.search(text)
     if m:
         return _value(m, unit)
+    if not _MULTI_YEAR_RE.search(text):  # 「本年度編列8千元」 alone is just the item's amount
+        return None
     m = _YEAR_FIGURE_RE.search(text)
     return _value(m, unit) if m else None
 
@@ -108,3 +112,8 @@ def account_share(text: str, account: str, unit: str) -> tuple[bool, Decimal | N
 def amounts_in(text: str, unit: str) -> list[Decimal]:
     """Every amount stated in ``text``, in ``unit``."""
     return [_value(m, unit) for m in _MONEY_RE.finditer(text)]
+
+
+def has_unit_price(text: str) -> bool:
+    """Does ``text`` state a price per unit (「每場5千元」「2,000元×4小時」) rather than an amount?"""
+    return bool(_UNIT_PRICE_RE.search(text))

@@ -15,7 +15,7 @@ from ..models import MATCHED, REVIEW, UNMATCHED, Decision, LineItem
 from ..money import share_of
 from ..normalize import fold, nfkc
 from ..rules import Category
-from .phrasing import account_share, amounts_in, without_programme_figures, year_figure
+from .phrasing import account_share, amounts_in, has_unit_price, without_programme_figures, year_figure
 
 if TYPE_CHECKING:
     from .classifier import _Compiled, _Match
@@ -97,7 +97,7 @@ class PurposeChecks:
             if not any(t in c.main.positive or t in c.subject for t in hits):
                 continue
             found = amounts_in(segment, unit)
-            if len(found) != 1:
+            if len(found) != 1 or has_unit_price(segment):
                 return None
             figures.add(found[0])
         return next(iter(figures)) if len(figures) == 1 else None

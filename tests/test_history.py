@@ -61,3 +61,22 @@ def test_a_decision_a_reviewer_took_this_year_is_not_touched():
     lines = [item("補助單親媽媽職業訓練期間臨時托育費", 50000)]
     carried = Decision("unmatched", review="none")
     assert suggest_from_history(lines, [carried], PAST, RULES)[0] is carried
+
+
+def test_classify_reviewed_suggests_from_last_years_reviews(tmp_path):
+    """`classify --reviewed`: a line like one a reviewer decided last year, but not the same line, is suggested."""
+    from budget.pipeline import ReviewCarrier
+    from test_review import RULES_TOML, line, write_annotated
+
+    rules = parse_rules(RULES_TOML.encode(), "test.toml")
+    last = write_annotated(tmp_path / "115.性別預算.xlsx", [
+        (line("委託辦理單親家長親職成長團體", "60000", row=2, year=115), Decision("unmatched"),
+         "gender-training 50%", "單親家長團體，一半屬性別"),
+    ])
+    lines = [line("委託辦理單親家長親職成長團體及講座", "80000", row=2), line("電腦設備汰換", "90000", row=3)]
+    decisions = [Classifier(rules).classify(x) for x in lines]
+    assert [d.status for d in decisions] == ["unmatched", "unmatched"]
+    out, _problems = ReviewCarrier(str(last), rules)(lines, decisions)
+    assert out[1].status == "unmatched"
+    assert out[0].status == "review" and out[0].category == "gender-training" and out[0].counted == 0
+    assert out[0].gender_amount == Decimal(40000) and "115年度" in out[0].reasons[0]

@@ -183,3 +183,8 @@ def test_a_price_per_unit_is_not_a_stated_share(engine):
 
 def test_this_year_alone_is_not_a_programme_figure(engine):
     assert year_figure("本年度編列性別圖像印製費80千元", "千元") is None
+
+
+def test_cost_items_with_amounts_are_not_an_account_split(engine):
+    d = engine.classify(line("性別平等培力課程（講座鐘點費8千元、場地費2千元）", 10, account="2036 按日按件計資酬金"))
+    assert (d.status, d.gender_amount) == ("matched", Decimal(10))

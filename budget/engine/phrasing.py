@@ -37,6 +37,18 @@ _NOT_THIS_YEAR_RE = re.compile(
 _ACCOUNT_AMOUNT_RE = re.compile(r"([\u4e00-\u9fff]{2,10}(?:費|金|酬金|補助|津貼|捐助|設備))\s*" + _MONEY)
 
 
+#: Names of 用途別科目 (expenditure accounts) common to central and local budgets.
+STANDARD_ACCOUNTS: tuple[str, ...] = (
+    "一般事務費", "按日按件計資酬金", "物品", "房屋建築養護費", "車輛及辦公器具養護費", "設施及機械設備養護費",
+    "國內旅費", "國外旅費", "大陸地區旅費", "運費", "短程車資", "水電費", "通訊費", "資訊服務費", "其他業務租金",
+    "稅捐及規費", "保險費", "兼職費", "委辦費", "專業服務費", "教育訓練費", "臨時人員酬金", "約聘僱人員待遇",
+    "約用人員酬金", "加班值班費", "法定編制人員待遇", "技工及工友待遇", "聘用人員待遇", "約僱人員待遇",
+    "分擔員工保險費", "退休離職儲金", "其他給與", "特別費", "對國內團體之捐助", "對地方政府之補助",
+    "對個人之捐助", "獎勵及慰問", "機械及設備", "資訊軟硬體設備", "雜項設備", "交通及運輸設備", "營建工程",
+    "設備及投資", "獎補助費", "會費", "業務費", "材料費", "旅運費", "設備費",
+)
+
+
 def _value(match: re.Match[str], unit: str, offset: int = 1) -> Decimal:
     whole, frac, src = match.group(offset), match.group(offset + 1), match.group(offset + 2)
     value = Decimal(whole.replace(",", "") + ("." + frac if frac else ""))
@@ -99,14 +111,19 @@ def account_parts(text: str, unit: str) -> dict[str, Decimal]:
 
 
 def account_share(text: str, account: str, unit: str) -> tuple[bool, Decimal | None]:
-    """(does ``text`` split its amount by account, this ``account``'s part or None when it has none)."""
+    """(does ``text`` split its amount by account, this ``account``'s part or None when it has none).
+
+    A list naming this line's account is a split; a list that does not name it is one only when two of
+    its names are 用途別科目 (「講座鐘點費8千元、場地費2千元」 lists cost items of one account, not accounts).
+    """
     parts = account_parts(text, unit)
     if not parts or not account:
         return False, None
     for name, value in parts.items():
         if name.endswith(account) or account.endswith(name):
             return True, value
-    return True, None
+    accounts = sum(1 for name in parts if any(name.endswith(a) for a in STANDARD_ACCOUNTS))
+    return (True, None) if accounts >= 2 else (False, None)
 
 
 def amounts_in(text: str, unit: str) -> list[Decimal]:

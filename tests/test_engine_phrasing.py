@@ -188,3 +188,8 @@ def test_this_year_alone_is_not_a_programme_figure(engine):
 def test_cost_items_with_amounts_are_not_an_account_split(engine):
     d = engine.classify(line("性別平等培力課程（講座鐘點費8千元、場地費2千元）", 10, account="2036 按日按件計資酬金"))
     assert (d.status, d.gender_amount) == ("matched", Decimal(10))
+
+
+def test_a_suggested_amount_never_exceeds_the_lines_amount(engine):
+    d = engine.classify(line("推展福利業務，包括：(1)婦女福利服務經費900千元。(2)一般行政經費300千元。", 500))
+    assert d.status == "review" and d.gender_amount == Decimal(500)

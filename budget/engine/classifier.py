@@ -417,6 +417,9 @@ class Classifier(PurposeChecks):
             reasons.append(f"各子項金額合計 {listed} 與本行金額 {line.amount} 不符，子項金額未採信")
         elif None in stated:
             reasons.append("部分子項未載明金額，無法核對子項合計")
+        if line.amount is not None and gender > line.amount:  # a suggestion never exceeds the line
+            reasons.append(f"性別子項金額 {gender} 超過本行金額，建議數以本行金額為上限")
+            gender = line.amount
         evidence = [e for _, m in gender_pieces for e in m.evidence]
         evidence.append(Evidence(first.category.category.id, "subitem", "description",
                                  "、".join(p.marker for p, _ in gender_pieces)))

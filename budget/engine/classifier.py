@@ -118,6 +118,7 @@ class Classifier(PurposeChecks):
         self._cost_terms = sorted({fold(t) for t in rules.cost_terms}, key=len, reverse=True)
         self._context_rules = tuple(rules.context_fields)
         self._context_cache: dict[str, _Match | None] = {}
+        self._context_by_key: dict[tuple[str, str, str], tuple[str, _Match] | None] = {}
 
     # --- compilation ---------------------------------------------------------------------------
 
@@ -145,11 +146,16 @@ class Classifier(PurposeChecks):
         if not folded or not self._terms:
             return {}
         found: dict[int, int] = {}
-        if not self._false_friends:
-            for end, (tid, length) in self._automaton.iter(folded):
-                if tid not in found:
-                    found[tid] = end - length + 1
-            return found
+        for end, (tid, length) in self._automaton.iter(folded):
+            if tid < 0:  # a false friend: rare, so the text is scanned again, more carefully
+                return self._hits_beside_friends(folded)
+            if tid not in found:
+                found[tid] = end - length + 1
+        return found
+
+    def _hits_beside_friends(self, folded: str) -> dict[int, int]:
+        """:meth:`_hits` for a text holding a false friend: terms inside one do not count."""
+        found: dict[int, int] = {}
         occurrences = [(end - length + 1, end, tid) for end, (tid, length) in self._automaton.iter(folded)]
         friends = [(start, end) for start, end, tid in occurrences if tid < 0]
         for start, end, tid in occurrences:

@@ -187,9 +187,30 @@ class PurposeChecks:
         self._context_cache[name] = found
         return found
 
+    def _line_context(self, line: LineItem) -> tuple[str, _Match] | None:
+        """The first of the line's 案名, branch and plan (``context_fields``) that is a gender measure,
+        with its match; cached on the three names, which repeat over many lines."""
+        key = (line.context, line.branch, line.plan)
+        if key in self._context_by_key:
+            return self._context_by_key[key]
+        found = None
+        for field in self._context_rules:
+            name = getattr(line, field)
+            match = self._context_match(name) if name else None
+            if match is not None:
+                found = (field, match)
+                break
+        if len(self._context_by_key) > 50_000:
+            self._context_by_key.clear()
+        self._context_by_key[key] = found
+        return found
+
     def _with_context(self, line: LineItem, decision: Decision) -> Decision:
         """A line under a plan, branch or 案名 that is a gender measure is that measure, unless its own
         text decides (a category, a shared amount, a removal or another account's item)."""
+        context = self._line_context(line)
+        if context is None:
+            return decision
         if decision.status == REVIEW:
             own = self.rules.category(decision.rule) if decision.rule else None
             only_own_review = own is not None and own.review and decision.reasons == [_own_review_reason(own)]
@@ -197,20 +218,14 @@ class PurposeChecks:
                 return decision
         elif decision.status != UNMATCHED or decision.rule in ("removal", "account-split"):
             return decision
-        for field in self._context_rules:
-            name = getattr(line, field)
-            match = self._context_match(name) if name else None
-            if match is None:
-                continue
-            c = match.category
-            base, _, _ = self._item_part(line, nfkc(line.description), c)
-            if base is None:
-                return decision
-            evidence = [replace(e, field=field) for e in match.evidence]
-            return Decision(MATCHED, category=c.category.id, share_percent=c.share,
-                            gender_amount=share_of(base, c.share, line.unit), rule=c.category.id,
-                            evidence=evidence)
-        return decision
+        field, match = context
+        c = match.category
+        base, _, _ = self._item_part(line, nfkc(line.description), c)
+        if base is None:
+            return decision
+        evidence = [replace(e, field=field) for e in match.evidence]
+        return Decision(MATCHED, category=c.category.id, share_percent=c.share,
+                        gender_amount=share_of(base, c.share, line.unit), rule=c.category.id, evidence=evidence)
 
 
 def _choose(matches: list[_Match]) -> tuple[_Match | None, list[str]]:

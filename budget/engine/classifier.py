@@ -23,6 +23,9 @@ from .purposes import PurposeChecks, _account_name, _choose, _own_review_reason,
 from .subitems import split_subitems
 
 
+_UNSEEN = object()
+
+
 def _fields_with_context(fields) -> tuple[str, ...]:
     """Where a category looks: its fields, plus the heading (案名) of a line wherever it looks at 說明."""
     fields = tuple(fields)
@@ -306,7 +309,11 @@ class Classifier(PurposeChecks):
         else:
             decision = self._decide(line, matches, exclusions)
         if self._context_rules and decision.status != MATCHED:
-            return self._with_context(line, decision)
+            context = self._context_by_key.get((line.context, line.branch, line.plan), _UNSEEN)
+            if context is _UNSEEN:
+                context = self._line_context(line)
+            if context is not None:
+                return self._with_context(line, decision, context)
         return decision
 
     def _decide(self, line: LineItem, matches: list[_Match], exclusions: list[Evidence]) -> Decision:

@@ -205,12 +205,10 @@ class PurposeChecks:
         self._context_by_key[key] = found
         return found
 
-    def _with_context(self, line: LineItem, decision: Decision) -> Decision:
-        """A line under a plan, branch or 案名 that is a gender measure is that measure, unless its own
-        text decides (a category, a shared amount, a removal or another account's item)."""
-        context = self._line_context(line)
-        if context is None:
-            return decision
+    def _with_context(self, line: LineItem, decision: Decision, context: tuple[str, _Match]) -> Decision:
+        """A line under a plan, branch or 案名 that is a gender measure (``context``: the field and its
+        match) is that measure, unless its own text decides (a category, a shared amount, a removal or
+        another account's item)."""
         if decision.status == REVIEW:
             own = self.rules.category(decision.rule) if decision.rule else None
             only_own_review = own is not None and own.review and decision.reasons == [_own_review_reason(own)]

@@ -77,12 +77,12 @@ def past_from_annotated(rows: Iterable, rules: RuleSet) -> list[PastDecision]:
 
 
 def suggest_from_history(lines: Sequence[LineItem], decisions: Sequence[Decision],
-                         past: Sequence[PastDecision] | Iterable[tuple[LineItem, Decision]],
+                         past: Sequence[PastDecision] | Iterable[tuple[LineItem, Decision]] | Iterable,
                          rules: RuleSet, *, min_similarity: float = MIN_SIMILARITY) -> list[Decision]:
     """The decisions with suggestions from history added; the others returned unchanged.
 
-    ``past`` is a list of :class:`PastDecision` (see :func:`past_from_annotated`) or of
-    ``(line, decision)`` pairs of earlier years. A line gets a suggestion when the rules left it
+    ``past`` is the rows of earlier annotated workbooks (``AnnotatedRow``, only those with a 覆核 entry
+    are used), a list of :class:`PastDecision`, or ``(line, decision)`` pairs of earlier years. A line gets a suggestion when the rules left it
     unmatched or sent it to review (and no reviewer entry decided it this year), and an earlier line
     at least ``min_similarity`` % similar was decided by a person:
 
@@ -94,7 +94,9 @@ def suggest_from_history(lines: Sequence[LineItem], decisions: Sequence[Decision
     Nothing is ever counted by a suggestion (status review). Pure; ``rules`` names the categories.
     """
     past = list(past)
-    if past and not isinstance(past[0], PastDecision):
+    if past and hasattr(past[0], "review") and hasattr(past[0], "line"):  # rows of an annotated workbook
+        past = past_from_annotated(past, rules)
+    elif past and not isinstance(past[0], PastDecision):
         past = past_decisions(past)  # type: ignore[arg-type]
     if not past:
         return list(decisions)

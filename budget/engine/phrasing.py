@@ -28,6 +28,7 @@ _REMOVAL_RE = re.compile(r"上(?:年度|年)[^。;；]{0,120}?(?:已編竣|編�
 _YEAR_FIGURE_RE = re.compile(
     r"本年度(?:續編|編列|賡續編列|續列)?(?:第\s*\d+\s*年|最後\s*\d?\s*年)?(?:經費|預算)?(?:約)?\s*" + _MONEY)
 _UNIT_PRICE_RE = re.compile(r"每[^\d,，。;；]{0,4}\d|\d\s*(?:千元|萬元|元)?\s*[×xX*＊/／]|單價")
+_BRACKETED_RE = re.compile(r"\(([^()]*)\)")
 _MULTI_YEAR_RE = re.compile(r"總經費|分\s*\d+\s*年|已編列|續編")
 _ACCOUNT_PART_RE = re.compile(r"本科目(?:編列|列)\s*" + _MONEY)
 # Figures that belong to a programme, not to this year's item.
@@ -102,7 +103,9 @@ def account_parts(text: str, unit: str) -> dict[str, Decimal]:
     Only a list of two or more is an account split; one 「…費N千元」 is just the item's amount.
     """
     parts: dict[str, Decimal] = {}
-    for inner in re.findall(r"\(([^()]*)\)", text):
+    if "元" not in text or "(" not in text:
+        return parts
+    for inner in _BRACKETED_RE.findall(text):
         found = list(_ACCOUNT_AMOUNT_RE.finditer(inner))
         if len(found) >= 2:
             for m in found:

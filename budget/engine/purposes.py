@@ -92,6 +92,8 @@ class PurposeChecks:
         states one amount and together they are one figure, that figure is the share. None otherwise.
         """
         figures: set[Decimal] = set()
+        if "元" not in text:
+            return None
         for segment in _SEGMENT_RE.split(without_programme_figures(nfkc(text))):
             hits = self._hits(fold(segment))
             if not any(t in c.main.positive or t in c.subject for t in hits):

@@ -193,3 +193,8 @@ def test_cost_items_with_amounts_are_not_an_account_split(engine):
 def test_a_suggested_amount_never_exceeds_the_lines_amount(engine):
     d = engine.classify(line("推展福利業務，包括：(1)婦女福利服務經費900千元。(2)一般行政經費300千元。", 500))
     assert d.status == "review" and d.gender_amount == Decimal(500)
+
+
+def test_a_line_under_a_gender_branch_with_no_amount_goes_to_review(engine):
+    d = engine.classify(line("", None, branch="05 家庭暴力被害人保護"))
+    assert (d.status, d.category) == ("review", "violence")

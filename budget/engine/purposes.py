@@ -221,9 +221,10 @@ class PurposeChecks:
         field, match = context
         c = match.category
         base, _, _ = self._item_part(line, nfkc(line.description), c)
-        if base is None:
-            return decision
         evidence = [replace(e, field=field) for e in match.evidence]
+        if base is None:
+            return Decision(REVIEW, category=c.category.id, share_percent=c.share, rule=c.category.id,
+                            evidence=evidence, reasons=["金額空白或無法讀取，無法計算性別預算數"])
         return Decision(MATCHED, category=c.category.id, share_percent=c.share,
                         gender_amount=share_of(base, c.share, line.unit), rule=c.category.id, evidence=evidence)
 

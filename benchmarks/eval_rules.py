@@ -9,6 +9,21 @@ description, amount, unit, …, row_type), skips rows whose ``row_type`` is not 
 each line and prints, per category, the lines matched and sent to review with the evidence, then the
 counts. The lines are unlabelled: the output is for a person to judge precision, line by line.
 ``--near-misses`` also lists unmatched lines that contain gender-related words, to look for misses.
+
+Labelled lines (issue 11):
+    python benchmarks/eval_rules.py ../shared/data --score [--rules FILE] [--keep DIR]
+
+builds office-style exports with ``../shared/tools/score_decisions.py`` (next to the data folder),
+runs ``python -m budget classify … --json`` from this tree, and prints the scorer's figures per book and
+overall (silent errors, review, auto right), then the money counted against the labelled gender total
+per book and overall, with and without the childcare lines (托育/托嬰/育兒/嬰幼兒).
+
+    python benchmarks/eval_rules.py ../shared/data --history [--cut 108]
+
+measures the suggestions from history (budget/engine/history.py): the labelled lines of years up to
+``--cut`` play last years' reviewed lines (their labels as the reviewers' decisions), the later ones
+are classified and given suggestions; prints what the suggestions catch on the rules' decisions and,
+as if the rules knew nothing, on every later line.
 """
 
 from __future__ import annotations
@@ -21,12 +36,14 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from budget.check import make_line
-from budget.engine.classifier import Classifier
-from budget.models import LineItem, Decision
-from budget.money import format_amount
-from budget.problems import BudgetError
-from budget.rules import RuleSet, load_rules
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree's budget, not an installed one
+
+from budget.check import make_line  # noqa: E402
+from budget.engine.classifier import Classifier  # noqa: E402
+from budget.models import LineItem, Decision  # noqa: E402
+from budget.money import format_amount  # noqa: E402
+from budget.problems import BudgetError  # noqa: E402
+from budget.rules import RuleSet, load_rules  # noqa: E402
 
 # Words worth a second look when a line matched nothing (possible false negatives).
 NEAR_MISS_WORDS = ("性別", "婦", "女", "育嬰", "托", "哺", "乳", "孕", "產假", "生育", "家暴", "騷擾", "性侵",
@@ -39,6 +56,8 @@ def read_lines(folder: Path, rules: RuleSet) -> tuple[list[tuple[dict[str, str],
     problems: list[str] = []
     paths = sorted(folder.glob("*.csv")) if folder.is_dir() else [folder]
     for path in paths:
+        if path.name == "labels.csv":  # the hand labels, not budget lines
+            continue
         with path.open(encoding="utf-8-sig", newline="") as fh:
             for number, row in enumerate(csv.DictReader(fh), start=2):
                 if (row.get("row_type") or "line") != "line":
@@ -79,7 +98,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="also list unmatched lines containing gender-related words")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--width", type=int, default=160, help="cut descriptions to this many characters")
+    parser.add_argument("--score", action="store_true", help="score on the labelled lines (labels.csv)")
+    parser.add_argument("--keep", type=Path, default=None, help="with --score: build the exports here")
+    parser.add_argument("--history", action="store_true", help="measure suggestions from history")
+    parser.add_argument("--cut", type=int, default=108, help="with --history: last year of the 'past' lines")
     args = parser.parse_args(argv)
+    if args.score:
+        return score_labelled(args.data, args.rules, args.keep)
+    if args.history:
+        return score_history(args.data, load_rules(args.rules), args.cut)
 
     try:
         rules = load_rules(args.rules)
@@ -162,6 +189,118 @@ def main(argv: list[str] | None = None) -> int:
     print("判定 status: " + "，".join(f"{k} {v}" for k, v in sorted(status_counts.items())))
     for p in problems:
         print(f"讀取問題 problem: {p}", file=sys.stderr)
+    return 0
+
+
+CHILDCARE_WORDS = ("托育", "托嬰", "育兒", "嬰幼兒")
+
+
+def score_labelled(data: Path, rules_path: Path | None, keep: Path | None) -> int:
+    """The scorer's figures on the labelled lines, then money counted vs labelled, per book and overall."""
+    import subprocess
+    import tempfile
+
+    scorer = data.resolve().parent / "tools" / "score_decisions.py"
+    if not scorer.exists():
+        print(f"找不到評分工具：{scorer}", file=sys.stderr)
+        return 2
+    out = keep or Path(tempfile.mkdtemp(prefix="gb-score-"))
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, str(scorer), "build", str(out)], check=True)
+    command = [sys.executable, "-m", "budget", "classify", str(out / "千元.xlsx"), str(out / "元.xlsx"),
+               "-o", str(out / "out.xlsx"), "--json"] + (["--rules", str(rules_path)] if rules_path else [])
+    with open(out / "run.json", "w", encoding="utf-8") as fh:
+        subprocess.run(command, cwd=root, stdout=fh, check=False)
+    subprocess.run([sys.executable, str(scorer), "score", str(out), str(out / "run.json")], check=True)
+    print_money(data, out)
+    return 0
+
+
+def print_money(data: Path, out: Path) -> None:
+    """Money counted (matched only) against the labelled gender amounts, in 千元."""
+    labels = {r["id"]: r for r in csv.DictReader(open(data / "labels.csv", encoding="utf-8"))}
+    texts = {}
+    for path in data.glob("*.csv"):
+        if path.name != "labels.csv":
+            texts.update({r["id"]: r for r in csv.DictReader(open(path, encoding="utf-8"))})
+    key = json.loads((out / "key.json").read_text(encoding="utf-8"))
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    money: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
+    for item in run["lines"]:
+        lid = key.get(f"{Path(str(item.get('file', ''))).name}|{item.get('sheet')}|{item.get('row')}")
+        if not lid or lid == "TOTAL" or labels[lid]["label"] == "unsure":
+            continue
+        factor = Decimal(1) if item.get("unit") == "千元" else Decimal("0.001")
+        label = labels[lid]
+        stated = Decimal(label["gender_amount"]) * factor if label["gender_amount"] else Decimal(0)
+        counted = Decimal(str(item.get("gender_amount") or 0)) * factor if item["status"] == "matched" else Decimal(0)
+        care = any(w in texts[lid]["description"] for w in CHILDCARE_WORDS)
+        for book in (item.get("sheet"), "ALL"):
+            row = money[book]
+            row[0] += stated
+            row[1] += counted
+            if not care:
+                row[2] += stated
+                row[3] += counted
+    for book, (stated, counted, stated_nc, counted_nc) in money.items():
+        def gap(a: Decimal, b: Decimal) -> str:
+            return f"{(b - a) / a:+.2%}" if a else "n/a"
+        print(f"{book}: money labelled {format_amount(stated)} 千元, counted {format_amount(counted)} "
+              f"({gap(stated, counted)}); without childcare labelled {format_amount(stated_nc)}, counted "
+              f"{format_amount(counted_nc)} ({gap(stated_nc, counted_nc)})")
+
+
+def score_history(data: Path, rules: RuleSet, cut: int) -> int:
+    """Suggestions from the labelled lines of years ≤ ``cut`` for the later ones (see the module doc)."""
+    from budget.engine.history import MIN_SIMILARITY, suggest_from_history
+    from budget.models import MATCHED, REVIEW, UNMATCHED
+
+    labels = {r["id"]: r for r in csv.DictReader(open(data / "labels.csv", encoding="utf-8"))}
+    past, new = [], []
+    for path in sorted(data.glob("*.csv")):
+        for r in csv.DictReader(open(path, encoding="utf-8")) if path.name != "labels.csv" else []:
+            label = labels.get(r["id"])
+            if not label or label["label"] == "unsure" or not (r.get("amount") or "").strip():
+                continue
+            if (r.get("row_type") or "line") == "case_header":
+                continue
+            line = LineItem(description=r["description"], amount=Decimal(r["amount"].replace(",", "")),
+                            unit=r.get("unit") or "千元", plan=r["plan"], branch=r.get("branch") or "",
+                            account=r.get("account") or "", year=int(r["year"]))
+            (past if line.year <= cut else new).append((line, label))
+
+    def reviewed(line: LineItem, label: dict[str, str]) -> Decision:
+        if label["label"] == "exclude":
+            return Decision(UNMATCHED)
+        stated = label["gender_amount"]
+        amount = Decimal(stated) if stated else (line.amount if label["label"] == "include" else Decimal(0))
+        return Decision(MATCHED, category="gender-other", gender_amount=amount)
+
+    pairs = [(line, reviewed(line, label)) for line, label in past]
+    lines = [line for line, _ in new]
+    gender = [label["label"] != "exclude" for _, label in new]
+    classifier = Classifier(rules)
+    by_rules = [classifier.classify(line) for line in lines]
+    print(f"past (≤{cut}) {len(pairs)} lines, later {len(lines)} lines ({sum(gender)} gender); "
+          f"similarity ≥ {MIN_SIMILARITY:.0f}%")
+    out = suggest_from_history(lines, by_rules, pairs, rules)
+    caught = agree = disagree = false_alarm = 0
+    for before, after, positive in zip(by_rules, out, gender):
+        if after is before:
+            continue
+        if before.status == UNMATCHED:
+            caught += positive
+            false_alarm += not positive
+        else:
+            says_gender = "不屬性別預算" not in after.reasons[-1]
+            agree += says_gender == positive
+            disagree += says_gender != positive
+    print(f"on the rules' decisions: unmatched lines suggested {caught} gender, {false_alarm} not gender; "
+          f"reviews given an earlier decision {agree} agreeing with the label, {disagree} not")
+    blind = suggest_from_history(lines, [Decision(UNMATCHED) for _ in lines], pairs, rules)
+    hits = [positive for d, positive in zip(blind, gender) if d.status == REVIEW]
+    print(f"history alone (every later line unmatched): {sum(hits)} of {sum(gender)} gender lines suggested, "
+          f"{len(hits) - sum(hits)} false alarms")
     return 0
 
 

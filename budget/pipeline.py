@@ -356,6 +356,9 @@ def check_against(last_path: str | Path, new_path: str | Path, rules: RuleSet,
                               "--against needs last year's annotated workbook", file=str(last_path))
     last = read_annotated(last_path)
     new = load_year(new_path, rules, options=options, need_year=False)
+    if new.kind == "export":  # suggestions from last year's reviews, for lines no review is carried to
+        from .engine.history import suggest_from_history
+        new.decisions = suggest_from_history(new.lines, new.decisions, last.rows, rules)
     comparison = compare_with_last(last.rows, new.lines, new.decisions, rules, carry=new.kind == "export",
                                    last_label=str(last_path), new_label=str(new_path))
     comparison.problems[:0] = list(last.problems) + new.problems
@@ -383,7 +386,10 @@ class ReviewCarrier:
     def __call__(self, lines: list[LineItem], decisions: list[Decision]) -> tuple[list[Decision], list[Problem]]:
         from pathlib import Path
 
+        from .engine.history import suggest_from_history
+
         result = carry_reviews(lines, decisions, self.book.rows, self.rules, source=Path(self.book.path).name)
+        result.decisions = suggest_from_history(lines, result.decisions, self.book.rows, self.rules)
         self.result = result
         summary = Problem(
             "review-carried", result.log_lines()[0],

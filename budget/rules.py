@@ -142,6 +142,8 @@ class RuleFile(_Strict):
     match_fields: list[Literal["description", "plan", "branch", "account"]] = ["description"]
     columns: dict[StrictStr, StrictStr] = {}
     cost_terms: list[Term] = list(DEFAULT_COST_TERMS)
+    context_fields: list[Literal["context", "branch", "plan"]] = ["context", "branch", "plan"]
+    false_friends: list[Term] = []
     report: ReportSettings = ReportSettings()
     category: list[Category] = []
 
@@ -159,6 +161,10 @@ class RuleSet:
     report: ReportSettings
     categories: tuple[Category, ...]
     cost_terms: tuple[str, ...] = DEFAULT_COST_TERMS
+    #: Where a line looks for a name that makes it a gender measure (案名, 分支計畫, 工作計畫), in order.
+    context_fields: tuple[str, ...] = ("context", "branch", "plan")
+    #: Longer words whose letters contain a term without meaning it (智慧財產檢察 holds 產檢).
+    false_friends: tuple[str, ...] = ()
 
     def category(self, category_id: str) -> Category | None:
         """The category with this id, or None."""
@@ -223,6 +229,7 @@ def parse_rules(data: bytes, label: str = "<rules>") -> RuleSet:
         name=parsed.name, path=label, sha256=hashlib.sha256(data).hexdigest(), unit=parsed.unit,
         match_fields=tuple(parsed.match_fields), columns=dict(parsed.columns), report=parsed.report,
         categories=tuple(parsed.category), cost_terms=tuple(parsed.cost_terms),
+        context_fields=tuple(parsed.context_fields), false_friends=tuple(parsed.false_friends),
     )
 
 

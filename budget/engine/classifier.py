@@ -6,8 +6,7 @@ whatever the number of terms; only categories with a hit are then evaluated.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass, field as dc_field, replace
 from decimal import Decimal
 from typing import Iterable, Iterator
 
@@ -19,27 +18,18 @@ from ..models import (
 from ..money import share_of
 from ..normalize import fold, nfkc
 from ..rules import Category, Conditions, RuleSet, compile_regex
+from .phrasing import account_share, change_text, is_removal, this_year_text
+from .purposes import PurposeChecks, _account_name, _choose, _own_review_reason, _unique
 from .subitems import split_subitems
 
-_CLAUSE_RE = re.compile(r"[。；;]")
-_BRACKETS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|「[^「」]*」")
-# The last item of a list joined by 及/暨/與/和, unless the character is part of a word (普及, 參與…).
-_LAST_JOIN_RE = re.compile(r"(?<![普涉以波危顧觸企])及|暨|(?<![參給])與(?!會)|(?<![平溫總緩調])和(?!平)")
-# What is left of an element that names no purpose: amounts, counts, 等, punctuation.
-_NOT_A_PURPOSE_RE = re.compile(r"[\d,.]+(?:千元|萬元|元|人|場|次|梯|期|班|名|式|批|件|個|月|年)?|等|各項|相關|所需|費用|[^\w]")
+
+_UNSEEN = object()
 
 
-def _with_context(fields) -> tuple[str, ...]:
+def _fields_with_context(fields) -> tuple[str, ...]:
     """Where a category looks: its fields, plus the heading (案名) of a line wherever it looks at 說明."""
     fields = tuple(fields)
     return fields + ("context",) if "description" in fields else fields
-
-
-def _enumerated(folded: str) -> list[str]:
-    """The items of an enumeration ``甲、乙及丙`` in a folded clause."""
-    parts = folded.split("、")
-    last = _LAST_JOIN_RE.split(parts[-1], maxsplit=1)
-    return [p for p in parts[:-1] + last if p]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +72,7 @@ class _Match:
     evidence: list[Evidence]
 
 
-class Classifier:
+class Classifier(PurposeChecks):
     """Decides lines against one :class:`RuleSet`. Build once, call :meth:`classify` per line."""
 
     def __init__(self, rules: RuleSet) -> None:
@@ -96,12 +86,16 @@ class Classifier:
             by_field = tuple((f, self._compile_terms(c)) for f, c in cat.field_conditions().items())
             subject = main.any | (main.all[0] if main.all else frozenset())
             compiled.append(_Compiled(
-                index=i, category=cat, fields=_with_context(cat.fields or rules.match_fields), main=main,
+                index=i, category=cat, fields=_fields_with_context(cat.fields or rules.match_fields), main=main,
                 by_field=by_field, subject=subject,
                 shared_with=frozenset(self._term_id(t) for t in cat.shared_with),
                 codes=tuple(cat.codes), share=Decimal(cat.share_percent),
             ))
         self._categories = tuple(compiled)
+        self._false_friends = tuple(dict.fromkeys(fold(t) for t in rules.false_friends))
+        for friend in self._false_friends:
+            if friend not in self._term_ids:  # a friend that is also a term stays a term
+                self._automaton.add_word(friend, (-1, len(friend)))
         if self._terms:
             self._automaton.make_automaton()
         # Which categories a term can make a candidate; categories with no terms are always checked.
@@ -125,6 +119,9 @@ class Classifier:
         self._todo: dict[frozenset[int], tuple[int, ...]] = {}
         self._viable: dict[frozenset[int], bool] = {}
         self._cost_terms = sorted({fold(t) for t in rules.cost_terms}, key=len, reverse=True)
+        self._context_rules = tuple(rules.context_fields)
+        self._context_cache: dict[str, _Match | None] = {}
+        self._context_by_key: dict[tuple[str, str, str], tuple[str, _Match] | None] = {}
 
     # --- compilation ---------------------------------------------------------------------------
 
@@ -153,8 +150,23 @@ class Classifier:
             return {}
         found: dict[int, int] = {}
         for end, (tid, length) in self._automaton.iter(folded):
+            if tid < 0:  # a false friend: rare, so the text is scanned again, more carefully
+                return self._hits_beside_friends(folded)
             if tid not in found:
                 found[tid] = end - length + 1
+        return found
+
+    def _hits_beside_friends(self, folded: str) -> dict[int, int]:
+        """:meth:`_hits` for a text holding a false friend: terms inside one do not count."""
+        found: dict[int, int] = {}
+        occurrences = [(end - length + 1, end, tid) for end, (tid, length) in self._automaton.iter(folded)]
+        friends = [(start, end) for start, end, tid in occurrences if tid < 0]
+        for start, end, tid in occurrences:
+            if tid < 0 or tid in found:
+                continue
+            if friends and any(a <= start and end <= b for a, b in friends):
+                continue  # 產檢 inside 智慧財產檢察: the term is not meant
+            found[tid] = start
         return found
 
     def _field(self, raw: str) -> tuple[str, dict[int, int]]:
@@ -293,35 +305,67 @@ class Classifier:
         matches, exclusions, viable = self._match(line, line.description)
         if not matches and not (exclusions and viable):
             # Nothing hit, or nothing could match even in part (see _match): no sub-item can match.
-            return Decision(UNMATCHED, evidence=exclusions)
-        preamble, pieces = split_subitems(line.description, line.unit)
-        if pieces and not self._match(line, preamble)[0]:
+            decision = Decision(UNMATCHED, evidence=exclusions)
+        else:
+            decision = self._decide(line, matches, exclusions)
+        if self._context_rules and decision.status != MATCHED:
+            context = self._context_by_key.get((line.context, line.branch, line.plan), _UNSEEN)
+            if context is _UNSEEN:
+                context = self._line_context(line)
+            if context is not None:
+                return self._with_context(line, decision, context)
+        return decision
+
+    def _decide(self, line: LineItem, matches: list[_Match], exclusions: list[Evidence]) -> Decision:
+        """Decide a line some category hit: sub-items, this year's item, change clauses, shares."""
+        text = line.description
+        current = this_year_text(nfkc(text))
+        if current != nfkc(text):
+            own, exclusions, _ = self._match(line, current)
+        else:
+            own = matches
+        preamble, pieces = split_subitems(text, line.unit)
+        if pieces and not self._names_all(line, this_year_text(preamble)):
             # Sub-items are decided one by one, unless the preamble names the purpose of them all
             # ("性別培力課程經費如下：(1)…(2)…"), in which case the whole line is decided.
-            decision = self._decide_subitems(line, matches, pieces)
+            decision = self._decide_subitems(line, own, pieces)
             if decision is not None:
                 return decision
-        if not matches:
+        elif not pieces and is_removal(current):
+            return Decision(UNMATCHED, rule="removal", evidence=exclusions,
+                            reasons=["本項為上年度預算減列（如數減列），本年度未編列，不計入"])
+        if not own:
+            if matches and change_text(nfkc(text)):
+                return self._change_only(line, matches)
             return Decision(UNMATCHED, evidence=exclusions)
-        chosen, reasons = _choose(matches)
-        return self._decide_whole(line, matches, chosen, reasons)
+        chosen, reasons = _choose(own)
+        return self._decide_whole(line, own, chosen, reasons, current)
 
     def _decide_whole(self, line: LineItem, matches: list[_Match], chosen: _Match | None,
-                      reasons: list[str]) -> Decision:
+                      reasons: list[str], text: str | None = None) -> Decision:
+        text = line.description if text is None else text
         evidence = [e for m in matches for e in m.evidence]
         if chosen is None:
             return Decision(REVIEW, rule="ambiguous", evidence=evidence,
                             also_matched=[m.category.category.id for m in matches], reasons=reasons)
         cat = chosen.category.category
-        shared = self._shared_reason(line.description, chosen.category)
-        if shared:
-            reasons.append(shared)
-        if cat.review:
-            reasons.append(_own_review_reason(cat))
         amount = line.amount
         if amount is None:
             reasons.append("金額空白或無法讀取，無法計算性別預算數")
-        gender = share_of(amount, chosen.category.share, line.unit) if amount is not None else Decimal(0)
+        base, share, note = self._item_part(line, text, chosen.category)
+        if note == "other-account":
+            return Decision(UNMATCHED, rule="account-split", evidence=chosen.evidence,
+                            reasons=[f"說明依用途別分列金額，性別項目未列本科目（{line.account}）"])
+        if share is None:
+            shared = self._shared_reason(text, chosen.category)
+            if shared:
+                reasons.append(shared)
+        if cat.review:
+            reasons.append(_own_review_reason(cat))
+        if note:
+            reasons.append(note)
+        part = share if share is not None else base
+        gender = share_of(part, chosen.category.share, line.unit) if part is not None else Decimal(0)
         return Decision(
             REVIEW if reasons else MATCHED, category=cat.id, share_percent=chosen.category.share,
             gender_amount=gender, rule=cat.id, evidence=chosen.evidence,
@@ -333,8 +377,17 @@ class Classifier:
         subitems: list[SubItem] = []
         gender_pieces: list[tuple[object, _Match]] = []
         reasons: list[str] = []
+        account = _account_name(line)
+        split_by_account = False
         for piece in pieces:
-            sub_matches = self._match(line, piece.text)[0]
+            removal = is_removal(piece.text)
+            sub_matches = [] if removal else self._match(line, this_year_text(piece.text))[0]
+            split, part = account_share(piece.text, account, line.unit)
+            if split:
+                split_by_account = True
+                piece = replace(piece, amount=part)
+                if part is None:  # the item is funded from other accounts: not this line's
+                    sub_matches = []
             sub_chosen, _ = _choose(sub_matches) if sub_matches else (None, [])
             subitems.append(SubItem(piece.marker, piece.text, piece.amount,
                                     tuple(m.category.category.id for m in sub_matches)))
@@ -343,6 +396,9 @@ class Classifier:
                 if sub_chosen is None:
                     reasons.append(f"子項 {piece.marker} 同時符合多個類別且無優先順序")
         if not gender_pieces:
+            if split_by_account:
+                return Decision(UNMATCHED, rule="account-split", subitems=subitems,
+                                reasons=[f"說明依用途別分列金額，性別項目未列本科目（{line.account}）"])
             if not matches:
                 return None
             return Decision(REVIEW, category=None, rule="subitems",
@@ -367,10 +423,16 @@ class Classifier:
         stated = [p.amount for p in pieces]
         if line.amount is None:
             reasons.append("金額空白或無法讀取")
+        elif split_by_account:
+            if gender > line.amount:
+                reasons.append(f"說明所列本科目金額 {gender} 超過本行金額 {line.amount}，請核對")
         elif None not in stated and (listed := sum(stated, Decimal(0))) != line.amount:
             reasons.append(f"各子項金額合計 {listed} 與本行金額 {line.amount} 不符，子項金額未採信")
         elif None in stated:
             reasons.append("部分子項未載明金額，無法核對子項合計")
+        if line.amount is not None and gender > line.amount:  # a suggestion never exceeds the line
+            reasons.append(f"性別子項金額 {gender} 超過本行金額，建議數以本行金額為上限")
+            gender = line.amount
         evidence = [e for _, m in gender_pieces for e in m.evidence]
         evidence.append(Evidence(first.category.category.id, "subitem", "description",
                                  "、".join(p.marker for p, _ in gender_pieces)))
@@ -383,69 +445,10 @@ class Classifier:
             reasons=_unique(reasons), subitems=subitems,
         )
 
-    def _shared_reason(self, text: str, c: _Compiled) -> str | None:
-        """Why the amount of ``text`` is shared with other purposes, or None when it is not.
-
-        Shared means: the clause that names the category also names a ``shared_with`` purpose, or
-        it enumerates items (A、B及C) of which some name neither the category's subject nor only
-        cost items (薪資、勞健保費…: the rules file's ``cost_terms``). Lists in brackets are details
-        of one item, not other purposes.
-        """
-        for clause in _CLAUSE_RE.split(nfkc(text)):
-            folded = fold(clause)
-            # A list in brackets details one item (設備(冰箱、洗手臺)) unless it names the subject
-            # among other things (統計書刊(統計年報、性別圖像)): then that list is the one to check.
-            for inner in _BRACKETS_RE.findall(folded):
-                if "、" in inner and any(t in c.subject for t in self._hits(inner)):
-                    reason = self._enumeration_reason(inner[1:-1], c)
-                    if reason:
-                        return reason
-            folded = _BRACKETS_RE.sub("", folded)
-            hits = self._hits(folded)
-            if not any(t in c.subject for t in hits):
-                continue
-            others = [self._terms[t] for t in hits if t in c.shared_with]
-            others = [t for t in others if not any(t != o and fold(t) in fold(o) for o in others)]
-            if others:
-                return f"同一項目另列「{'、'.join(others)}」等其他用途，性別部分金額未載明"
-            if "、" in folded and (reason := self._enumeration_reason(folded, c)):
-                return reason
-        return None
-
-    def _enumeration_reason(self, folded: str, c: _Compiled) -> str | None:
-        """The items of the list ``甲、乙及丙`` that are other purposes than category ``c``, as a reason."""
-        uncovered = [e for e in _enumerated(folded) if not self._covers(e, c)]
-        if uncovered:
-            return f"與其他用途（{'、'.join(uncovered[:3])}）合併編列，說明未載明性別部分金額"
-        return None
-
-    def _covers(self, element: str, c: _Compiled) -> bool:
-        """Is an enumerated element about the category's subject, or only a cost item or activity of
-        it (講座鐘點費、場地費 — the rules' ``cost_terms`` and the category's own terms)?"""
-        hits = self._hits(element)
-        if any(t in c.subject for t in hits):
-            return True
-        own = sorted((fold(self._terms[t]) for t in hits if t in c.main.positive), key=len, reverse=True)
-        for term in own + self._cost_terms:
-            element = element.replace(term, "")
-        return len(_NOT_A_PURPOSE_RE.sub("", element)) < 2
-
     def classify_all(self, lines: Iterable[LineItem]) -> Iterator[Decision]:
         """Decide every line, in order."""
         for line in lines:
             yield self.classify(line)
-
-
-def _choose(matches: list[_Match]) -> tuple[_Match | None, list[str]]:
-    """The winning match by priority; None (and a reason) when the top priority is tied."""
-    if len(matches) == 1:
-        return matches[0], []
-    top = max(m.category.category.priority for m in matches)
-    best = [m for m in matches if m.category.category.priority == top]
-    if len(best) == 1:
-        return best[0], []
-    names = "、".join(m.category.category.id for m in best)
-    return None, [f"同時符合多個類別（{names}）且無優先順序，請人工判定"]
 
 
 def _positions(terms: frozenset[int]) -> dict[int, int]:
@@ -456,15 +459,6 @@ def _positions(terms: frozenset[int]) -> dict[int, int]:
 def _in_order(found: set[int] | frozenset[int], positions: dict[int, int]) -> list[int] | set[int] | frozenset[int]:
     """``found`` in the order its terms have in the condition (see :func:`_positions`)."""
     return sorted(found, key=positions.__getitem__) if len(found) > 1 else found
-
-
-def _own_review_reason(category: Category) -> str:
-    """Why a category marked ``review = true`` needs a person (its own words, or a default)."""
-    return category.review_reason or f"規則「{category.id}」標記為需人工覆核"
-
-
-def _unique(items: list) -> list:
-    return list(dict.fromkeys(items))
 
 
 def classify(lines: Iterable[LineItem], rules: RuleSet) -> list[Decision]:

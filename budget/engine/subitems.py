@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..money import UNITS, convert
+from .phrasing import account_parts, is_removal, this_year_text, without_programme_figures, year_figure
 
 # Marker kinds, each with the pattern of one marker on NFKC text; group 1 is its number.
 _MARKERS: dict[str, re.Pattern[str]] = {
@@ -98,5 +99,19 @@ def split_subitems(description: str, unit: str) -> tuple[str, list[Piece]]:
     for i, (start, _end, marker) in enumerate(best):
         stop = best[i + 1][0] if i + 1 < len(best) else len(text)
         chunk = text[start:stop].strip()
-        pieces.append(Piece(marker, chunk, stated_amount(chunk, unit)))
+        pieces.append(Piece(marker, chunk, item_amount(chunk, unit)))
     return preamble, pieces
+
+
+def item_amount(text: str, unit: str) -> Decimal | None:
+    """This year's amount of one item: 0 for a removal of last year's budget, the year's figure of a
+    multi-year programme, else the amount stated outside change clauses and programme totals."""
+    if is_removal(text):
+        return Decimal(0)
+    figure = year_figure(text, unit)
+    if figure is not None:
+        return figure
+    current = without_programme_figures(this_year_text(text))
+    if account_parts(current, unit):  # 「計列120千元（按日按件計資酬金80千元、一般事務費40千元）」
+        current = re.sub(r"\([^()]*\)", "", current)
+    return stated_amount(current, unit)

@@ -671,7 +671,7 @@ def _print_classify(result) -> None:
         f"（{'—' if share is None else ('<0.01' if share == 0 and t.gender_total else format_thousands(share)) + '%'}）",
     ]
     if counts.get(REVIEW, 0):
-        lines.append(f"待覆核建議數 {format_thousands(t.review_total)} {t.unit}：請在「明細」的「覆核」欄填寫")
+        lines.append(f"待覆核建議數 {format_thousands(t.review_total)} {t.unit}：請在「明細」的覆核欄（覆核類別、覆核計入數或覆核比例）填寫")
     if t.workbook_total is not None and t.workbook_total != t.input_total:
         lines.append(f"警告：活頁簿總額 {format_thousands(t.workbook_total)} 與輸入總額 {format_thousands(t.input_total)} 不符")
     if result.output:

@@ -162,6 +162,7 @@ def _collector_paused():
 def _run(inputs: list[Path], rules: RuleSet, target: Path, *, options: ReadOptions | None, adjust: Adjust | None,
          write: bool, progress: Progress | None) -> RunResult:
     from .outputs.atomic import atomic_write
+    from .outputs.backends import book_format
 
     timings: dict[str, float] = {}
     started = datetime.now().astimezone()
@@ -187,7 +188,8 @@ def _run(inputs: list[Path], rules: RuleSet, target: Path, *, options: ReadOptio
 
         t0 = time.perf_counter()
         result.output = str(target)
-        report = atomic_write(target, lambda temp: write_annotated_workbook(temp, result, progress=progress),
+        fmt = book_format(target)
+        report = atomic_write(target, lambda temp: write_annotated_workbook(temp, result, progress=progress, fmt=fmt),
                               inputs=inputs)
         timings["write"] = time.perf_counter() - t0
         result.problems.extend(report.problems)

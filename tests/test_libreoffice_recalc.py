@@ -72,7 +72,7 @@ def recalculated(src: Path, work: Path) -> Path:
     cmd = [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
            "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(src)]
     done = subprocess.run(cmd, capture_output=True, timeout=240, env={**os.environ, "HOME": str(work)})
-    out = outdir / src.name
+    out = outdir / (src.stem + ".xlsx")
     assert out.exists(), f"LibreOffice wrote nothing: {done.stdout!r} {done.stderr!r}"
     return out
 

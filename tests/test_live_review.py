@@ -167,3 +167,28 @@ def test_invalid_entries_are_refused_with_the_row_named(reviewed, tmp_path: Path
     found = {(p["code"], p["row"], p["column"]) for p in payload["problems"]}
     assert ("review-amount-too-large", 5, "覆核計入數") in found
     assert ("review-amount-and-share", 6, "覆核計入數") in found
+
+
+def test_the_ods_output_is_live_too(tmp_path: Path) -> None:
+    """The same four reviews written into an .ods (as the web page writes them), recalculated by LibreOffice:
+    明細, 摘要 and `report --json` on the .ods agree to the unit, as for the .xlsx."""
+    from budget.outputs.atomic import atomic_write
+    from budget.outputs.annotated import write_annotated_workbook
+    from budget.pipeline import run_classify
+    from budget.rules import load_rules
+
+    run = run_classify([_export(tmp_path / "export.xlsx")], load_rules(), write=False)
+    reviews = {1: ReviewEntry("其他性別平等措施（待確認）"), 0: ReviewEntry("不列入", note="外聘委員非性平小組"),
+               3: ReviewEntry("性別意識培力課程", amount=Decimal(2345)), 4: ReviewEntry("gender-training", percent=Decimal(40))}
+    ods = tmp_path / "116.性別預算.ods"
+    atomic_write(ods, lambda temp: write_annotated_workbook(temp, run, reviews=reviews, fmt="ods"))
+    assert ods.read_bytes()[:2] == b"PK" and b"opendocument.spreadsheet" in ods.read_bytes()[:200]
+    recalc = recalculated(ods, tmp_path)
+    detail, summary = _figures(recalc)
+    gender = _column(detail, "性別預算數")
+    amounts = [row[gender] for row in detail[1:7]]
+    assert amounts == [0, 60000, 36000, 2345, 1000, None]
+    total, _ = _report_total(ods, tmp_path)
+    assert total == sum(a or 0 for a in amounts) == Decimal(99345)
+    top = {row[0]: row[1] for row in summary if row and row[0]}
+    assert top["性別預算數"] == total and top["已覆核行數"] == 4

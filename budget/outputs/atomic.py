@@ -23,6 +23,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from ..problems import BudgetError
+from .backends import book_format
+
+#: What the tool writes: Office Open XML or OpenDocument (CNS 15251) spreadsheets.
+WORKBOOK_SUFFIXES = (".xlsx", ".ods")
 
 T = TypeVar("T")
 
@@ -79,7 +83,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), *,
-                      suffixes: tuple[str, ...] = (".xlsx",)) -> Path:
+                      suffixes: tuple[str, ...] = WORKBOOK_SUFFIXES) -> Path:
     """Refuse, with a :class:`BudgetError`, an output that must not be written; return it as a Path.
 
     Refused: the output is one of ``inputs`` (same path, hard link or symlink); it is a folder;
@@ -90,8 +94,8 @@ def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), *,
     label = str(output)
     if suffixes and output.suffix.lower() not in suffixes:
         raise BudgetError.one(
-            "output-bad-suffix", f"輸出檔名必須以 {'、'.join(suffixes)} 結尾", "the output must be an .xlsx file",
-            file=label, hint="例如 -o 性別預算.xlsx")
+            "output-bad-suffix", f"輸出檔名必須以 {'、'.join(suffixes)} 結尾",
+            f"the output's name must end in {' or '.join(suffixes)}", file=label, hint="例如 -o 性別預算.xlsx 或 -o 性別預算.ods")
     for given in inputs:
         if _same_file(output, Path(given)):
             raise BudgetError.one(
@@ -123,6 +127,16 @@ def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), *,
         raise BudgetError.one("output-folder-not-writable", "沒有權限在輸出資料夾建立檔案",
                               "cannot create files in the output folder", file=str(folder))
     return output
+
+
+def verify_workbook(path: str | Path, fmt: str | None = None) -> None:
+    """Check that ``path`` is a complete workbook of its format (``fmt``, else by the suffix of ``path``)."""
+    if (fmt or book_format(path)) == "ods":
+        from .ods import verify_ods
+
+        verify_ods(path)
+    else:
+        verify_xlsx(path)
 
 
 def verify_xlsx(path: str | Path) -> None:
@@ -236,12 +250,12 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def atomic_write(output: str | Path, write: Callable[[Path], T], *, inputs: Iterable[str | Path] = (),
-                 verify: Callable[[Path], None] | None = verify_xlsx,
-                 suffixes: tuple[str, ...] = (".xlsx",)) -> T:
+                 verify: Callable[[Path], None] | None = None,
+                 suffixes: tuple[str, ...] = WORKBOOK_SUFFIXES) -> T:
     """Write ``output`` through ``write(temp_path)`` so that it appears whole or not at all.
 
     Checks the output with :func:`check_output_path`, writes to a temp file in the same folder,
-    fsyncs it, runs ``verify`` on it, checks again (the workbook may have been opened meanwhile)
+    fsyncs it, runs ``verify`` on it (default: :func:`verify_workbook` for the output's format), checks again (the workbook may have been opened meanwhile)
     and renames it into place with ``os.replace``. On any failure the temp file is deleted, the
     previous output is untouched and the error is raised again (an operating-system error, also one
     a writer wraps, such as a full disk, as a :class:`BudgetError` ``output-write-failed``). Returns
@@ -261,7 +275,9 @@ def atomic_write(output: str | Path, write: Callable[[Path], T], *, inputs: Iter
         result = write(temp)
         with open(temp, "r+b") as fh:
             os.fsync(fh.fileno())
-        if verify is not None:
+        if verify is None:
+            verify_workbook(temp, book_format(output))
+        else:
             verify(temp)
         check_output_path(output, inputs, suffixes=suffixes)
         os.chmod(temp, _new_file_mode(output))

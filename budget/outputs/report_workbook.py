@@ -49,13 +49,10 @@ def write_report_workbook(report: Report, output: str | Path, inputs: Sequence[s
     (budget.outputs.atomic): never over one of ``inputs``, and on any failure an existing ``output``
     is left as it was. What had to change in a cell (text cut at 32,767 characters, control
     characters) is added to ``report.problems``."""
-    from .atomic import atomic_write, verify_xlsx
-    from .ods import verify_ods
+    from .atomic import atomic_write
 
     fmt = book_format(output)
-    verify = verify_ods if fmt == "ods" else verify_xlsx
-    problems = atomic_write(output, lambda temp: _write(report, str(temp), fmt, Path(output).name), inputs=inputs,
-                            verify=verify, suffixes=(".xlsx", ".ods"))
+    problems = atomic_write(output, lambda temp: _write(report, str(temp), fmt, Path(output).name), inputs=inputs)
     report.problems.extend(problems)
     return Path(output)
 

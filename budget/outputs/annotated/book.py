@@ -39,15 +39,19 @@ class WorkbookReport:
 
 
 def write_annotated_workbook(path: str | Path, run: "RunResult", *, reviews: Mapping[int, ReviewEntry] | None = None,
-                             progress: Callable[[str, int, int | None], None] | None = None) -> WorkbookReport:
+                             progress: Callable[[str, int, int | None], None] | None = None,
+                             fmt: str | None = None) -> WorkbookReport:
     """Write the annotated workbook of ``run`` to ``path`` (through :func:`budget.outputs.atomic.atomic_write`).
 
     ``reviews`` (key: index into ``run.lines``) are written into 明細's review columns, and the final
     figures (cached values of the formulas) follow them; a decision the run already carries from a
     reviewer (``classify --reviewed``) is written into those columns too. Sheets, in order: 摘要, 明細,
-    待覆核, 規則, 紀錄 and the hidden 資料 (row for row with 明細).
+    待覆核, 規則, 紀錄 and the hidden 資料 (row for row with 明細). ``fmt`` (``xlsx``/``ods``) defaults to
+    the suffix of ``path`` (give it when ``path`` is a temp file).
     """
-    return Book(Path(path), run, reviews or {}, progress).write()
+    book = Book(Path(path), run, reviews or {}, progress)
+    book.fmt = fmt
+    return book.write()
 
 
 class Book:
@@ -56,6 +60,7 @@ class Book:
     def __init__(self, path: Path, run: "RunResult", reviews: Mapping[int, ReviewEntry],
                  progress: Callable[..., None] | None) -> None:
         self.path = path
+        self.fmt: str | None = None  # "xlsx" / "ods"; None: by the suffix of path
         self.run = run
         self.progress = progress
         self.unit = run.totals.unit
@@ -180,7 +185,7 @@ class Book:
         from . import detail, log, printing, rules_sheet, summary
 
         started = time.perf_counter()
-        self.wb = open_book(self.path, constant_memory=len(self.run.lines) > CONSTANT_MEMORY_ABOVE)
+        self.wb = open_book(self.path, fmt=self.fmt, constant_memory=len(self.run.lines) > CONSTANT_MEMORY_ABOVE)
         self.cells = CellWriter(self.wb, self.problems)
         sheets = {name: self.wb.add_worksheet(name) for name in (
             layout.SUMMARY_SHEET, layout.DETAIL_SHEET, layout.REVIEW_SHEET, layout.RULES_SHEET, layout.LOG_SHEET,

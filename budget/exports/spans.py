@@ -88,12 +88,13 @@ class VerticalMerges:
             covered = tuple(c for c in wanted if c0 - 1 <= c < c1)
             if covered:
                 spans.append((r0 - 1, r1 - 1, c0 - 1, covered))
-        spans.sort(key=lambda s: s[0])
+        spans = sorted(set(spans), key=lambda s: s[0])  # a merge declared twice counts once
         self._pending = spans
         self._next = 0
         self._open: list[tuple[int, int, int, tuple[int, ...]]] = []
         self._entries: list[tuple[int, int, int]] = []
         self._stale = True
+        self._closes = 1 << 62  # the first row index after which an open merge ends
 
     def __bool__(self) -> bool:
         return bool(self._pending)
@@ -106,9 +107,11 @@ class VerticalMerges:
             self._open.append(pending[self._next])
             self._next += 1
             changed = True
-        if self._open and any(bottom < idx for _, bottom, _, _ in self._open):
+        if self._open and self._closes < idx:  # one comparison per row until a merge ends
             self._open = [s for s in self._open if s[1] >= idx]
             changed = True
+        if changed:
+            self._closes = min((s[1] for s in self._open), default=1 << 62)
         if changed or self._stale:
             seen: dict[int, tuple[int, int, int]] = {}
             starts_here = False

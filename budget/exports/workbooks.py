@@ -69,8 +69,11 @@ def read_zip_workbook(path: Path, display: str, fmt: str, sheet: str | None, max
             worker = start_worker(path, display, sheets=wanted, max_rows=max_rows)
             try:
                 by_name = {s.name: s for s in listed}
+                shared = sheet_facts.xlsx_shared_count(zf)
                 for name in wanted:
-                    facts[name] = sheet_facts.scan_xlsx_sheet(zf, by_name[name])
+                    facts[name] = sheet_facts.scan_xlsx_sheet(zf, by_name[name], shared)
+                    if facts[name].bad_shared:
+                        raise _bad_shared(display, name, facts[name].bad_shared, shared)
                 may_ctrl = sheet_facts.xlsx_shared_strings_escape(zf)
             except zipfile.BadZipFile:
                 worker.cancel()
@@ -127,3 +130,16 @@ def xlsx_code_widths_of(path: Path, part: str, cells: set[tuple[int, int]]) -> d
 
     with zipfile.ZipFile(path) as zf:
         return xlsx_code_widths(zf, part, cells)
+
+
+def _bad_shared(display: str, sheet: str, cell: tuple[int, int, str], count: int) -> BudgetError:
+    from .sheet_facts import column_letters
+
+    row, col, index = cell
+    where = f"{column_letters(col)}{row}" if row else "某儲存格"
+    return BudgetError.one(
+        "shared-string-invalid",
+        f"儲存格 {where} 指向不存在的共用字串（第 {index} 個，檔案只有 {count:,} 個）；檔案已損毀，"
+        "其內容無法確定。請重新匯出，或用 Excel 開啟後另存新檔再試。",
+        f"cell {where} points at shared string {index}, but the file holds {count}: the file is damaged",
+        file=display, sheet=sheet, row=row or None, column=column_letters(col) if col else None)

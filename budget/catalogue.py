@@ -23,6 +23,7 @@ class Entry(NamedTuple):
 #: code → entry. Messages here are templates; the problem itself carries the specific words.
 CATALOGUE: dict[str, Entry] = {
     "against-not-annotated": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "amount-too-large": Entry(ERROR, "金額超過預算能容納的範圍（超過 15 位有效數字或大於 10 的 15 次方）。", "an amount beyond what a budget can hold (more than 15 significant digits, or 10^15 and more)", "確認此儲存格；試算表本身也無法精確計算這樣的數字"),
     "amount-unreadable": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "annotated-bad-amount": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "annotated-bad-data": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -64,6 +65,7 @@ CATALOGUE: dict[str, Entry] = {
     "header-not-found": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "header-renamed": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "input-changed": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "input-duplicate": Entry(ERROR, "同一個檔案指定了兩次，其明細會重複計算。", "the same file is given twice; its lines would count twice", "每個檔案只指定一次"),
     "input-empty": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "input-encoding": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "input-is-directory": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -71,6 +73,7 @@ CATALOGUE: dict[str, Entry] = {
     "internal-error": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "map-field-unknown": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "map-header-unused": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "memory-budget-exceeded": Entry(ERROR, "讀取所需的記憶體估計超過上限。", "the estimated memory of the read passed its budget", "刪除多餘的列與欄、分檔，或以 GENDER_BUDGET_MEMORY_MB 提高上限"),
     "no-data": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "no-data-sheet": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "number-as-text": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -105,6 +108,7 @@ CATALOGUE: dict[str, Entry] = {
     "rules-not-found": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "rules-syntax": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "rules-too-large": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "shared-string-invalid": Entry(ERROR, "儲存格指向不存在的共用字串，檔案已損毀。", "a cell points at a shared string the file does not hold: the file is damaged", "重新匯出，或用 Excel 開啟後另存新檔"),
     "sheet-empty": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "sheet-hidden": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "sheet-ignored": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
@@ -113,6 +117,7 @@ CATALOGUE: dict[str, Entry] = {
     "sheet-not-found": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "sheet-not-worksheet": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "text-too-long": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "too-many-columns": Entry(ERROR, "資料超過試算表上限 16,384 欄（XFD）。", "data past the 16,384 columns a sheet can hold", "刪除多餘的欄後重新匯出"),
     "too-many-rows": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "total-amount-unreadable": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "total-mismatch": Entry(ERROR, "", ""),  # TODO(catalogue): fill in

@@ -303,7 +303,15 @@ def read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], forced
             if len(line.cells) < len(titles):
                 line.cells += (walk.pad,) * (len(titles) - len(line.cells))
             line.columns = titles
+    info = _finish(walk, titles, rows_read=n - start, unit_source=unit_source, problems=problems)
+    return info, lines, problems + report.finish()
 
+
+def _finish(walk: _Walk, titles: tuple[str, ...], *, rows_read: int, unit_source: str,
+            problems: list[Problem]) -> SheetInfo:
+    """After the loop: restore codes, report unknown units, mark subtotals; what was read from the sheet."""
+    reading, raw, header = walk.reading, walk.raw, walk.header
+    lines, report, display, sheet_unit = reading.lines, reading.report, reading.display, walk.sheet_unit
     if reading.code_cells:
         restore_codes(raw.code_widths, reading, titles)
     for unit_text, count in walk.unknown_units.items():
@@ -313,12 +321,12 @@ def read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], forced
                                 file=display, sheet=raw.name or None,
                                 column=titles[walk.col_unit] if walk.col_unit is not None else None))
     mark_subtotals(lines, has_account="account" in header.fields or "account_code" in header.fields, report=report,
-                   amount_title=amount_title)
+                   amount_title=reading.amount_title)
     years = reading.years_seen
+    title_year = walk.title_year
     year = title_year if title_year is not None else (next(iter(years)) if len(years) == 1 else None)
-    info = SheetInfo(
+    return SheetInfo(
         name=raw.name, header_row=header.row, columns=titles, mapping={f: titles[c] for f, c in header.fields.items()},
-        unit=sheet_unit, year=year, rows_read=n - start, lines=sum(1 for ln in lines if ln.kind == LINE),
+        unit=sheet_unit, year=year, rows_read=rows_read, lines=sum(1 for ln in lines if ln.kind == LINE),
         totals=sum(1 for ln in lines if ln.kind == TOTAL), skipped_blank=walk.skipped_blank, hidden=raw.hidden,
         header_first_row=header.first_row, skipped_headers=walk.skipped_headers, unit_source=unit_source)
-    return info, lines, problems + report.finish()

@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=180)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--keep", type=Path, help="copy failing inputs into this folder")
+    ap.add_argument("--only", help="run only these case numbers (comma-separated) of the seeded plan")
     args = ap.parse_args(argv)
     sources = sorted(p for p in (ROOT / "workbooks").iterdir() if p.suffix in (".xlsx", ".ods"))
     rng = random.Random(args.seed)
@@ -183,14 +184,17 @@ def main(argv: list[str] | None = None) -> int:
         source = rng.choice(sources)
         data, what = mutate(source.read_bytes(), rng)
         plans.append((i, source, data, f"{source.name}: {what}"))
+    if args.only:
+        keep = {int(i) for i in args.only.split(",")}
+        plans = [p for p in plans if p[0] in keep]
     counts: Counter[str] = Counter()
     failures = []
-    slowest = 0.0
+    times = []
     with tempfile.TemporaryDirectory(prefix="fuzz_reader_") as tmp, ThreadPoolExecutor(args.jobs) as pool:
         results = pool.map(lambda p: run_case(*p, args.timeout, Path(tmp)), plans)
         for result in results:
             counts[result["outcome"]] += 1
-            slowest = max(slowest, result["seconds"])
+            times.append((result["seconds"], result["index"], result["what"]))
             if result["outcome"] not in ("clean", "refused"):
                 failures.append(result)
                 print(f"FAIL #{result['index']} {result['outcome']}: {result['what']}", *result.get("tail", []),
@@ -198,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
                 if args.keep:
                     args.keep.mkdir(parents=True, exist_ok=True)
                     shutil.copy(result["path"], args.keep / result["path"].name)
-    print(f"{args.cases} cases (seed {args.seed}): " + ", ".join(f"{k} {v}" for k, v in counts.most_common())
-          + f"; slowest {slowest:.1f} s")
+    times.sort(reverse=True)
+    print(f"{len(plans)} cases (seed {args.seed}): " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
+    print("slowest: " + "; ".join(f"#{i} {t:.1f} s ({what[:80]})" for t, i, what in times[:3]))
     return 1 if failures else 0
 
 

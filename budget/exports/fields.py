@@ -27,6 +27,7 @@ from .header import year_of_cell
 #: Most significant digits an amount may have: what a workbook's numbers (and its own formulas) hold exactly.
 AMOUNT_DIGITS = 15
 _AMOUNT_LIMIT = Decimal(10) ** AMOUNT_DIGITS
+_INT_LIMIT = 10 ** AMOUNT_DIGITS
 _PLAIN_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
 
 
@@ -128,8 +129,16 @@ def _agency(value: Any, line: LineItem, sheet: SheetReading, col: int) -> None:
     line.agency = text(value)
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # typed: True and 1, 116 and 116.0 are different cells
+def _year_of_cell_cached(value: Any) -> int | None:
+    return year_of_cell(value)
+
+
 def _year(value: Any, line: LineItem, sheet: SheetReading, col: int) -> None:
-    y = year_of_cell(value)
+    try:
+        y = _year_of_cell_cached(value)
+    except TypeError:  # an unhashable value cannot come from a sheet, but never fail on it
+        y = year_of_cell(value)
     if y is not None:
         line.year = y
         sheet.years_seen.add(y)
@@ -159,9 +168,13 @@ def _amount(value: Any, line: LineItem, sheet: SheetReading, col: int) -> None:
     t = type(value)
     amount: Decimal | None
     if t is int:
+        if not -_INT_LIMIT < value < _INT_LIMIT:
+            raise _absurd(value, line, sheet)
         amount = Decimal(value)
     elif t is str and _PLAIN_AMOUNT.fullmatch(value):
         amount = Decimal(value.replace(",", ""))  # the common case; same result as parse_amount
+        if len(value) > AMOUNT_DIGITS and not _holdable(amount):
+            raise _absurd(value, line, sheet)
         if not sheet.is_csv and formula is None:
             flags.append(FLAG_AMOUNT_TEXT)
     else:
@@ -170,10 +183,10 @@ def _amount(value: Any, line: LineItem, sheet: SheetReading, col: int) -> None:
         except (AmountError, OverflowError, ValueError):
             _unreadable(value, line, sheet)
             return
+        if amount is not None and not _holdable(amount):
+            raise _absurd(value, line, sheet)
         if t is str and not sheet.is_csv and amount is not None and formula is None:
             flags.append(FLAG_AMOUNT_TEXT)
-    if amount is not None and not _holdable(amount):
-        raise _absurd(value, line, sheet)
     line.amount = amount
     if formula is not None and amount is not None:
         flags.append(FLAG_FORMULA)

@@ -17,7 +17,7 @@ from ..problems import BudgetError
 DEFAULT_BUDGET_BYTES = 6 << 30
 BUDGET_ENV = "GENDER_BUDGET_MEMORY_MB"
 #: Estimated bytes kept per line (the LineItem, its fields and flags) and per cell it carries.
-LINE_BYTES = 600
+LINE_BYTES = 1000
 CELL_BYTES = 16
 
 

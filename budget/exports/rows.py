@@ -16,7 +16,7 @@ from ..money import canonical_unit, unit_in_text
 from ..normalize import fold
 from ..problems import ERROR, WARNING, BudgetError, Problem
 from .columns import FIELD_NAMES_ZH
-from .fields import FIELD_BY_NAME, FIELDS, SheetReading, canonical_unit_cached, restore_codes, text
+from .fields import FIELDS, SheetReading, canonical_unit_cached, restore_codes, text
 from .flags import FLAG_CONTROL_CHARS, FLAG_HIDDEN_ROW, FLAG_TOTAL_LABEL, FLAG_UNIT_FROM_TEXT
 from .header import HEADER_SCAN_ROWS, Header, HeaderMiss, cell_text, find_header, year_in_text
 from .rawsheet import RawSheet, pull_rows
@@ -135,8 +135,8 @@ class _Walk:
         self.sheet_unit, self.forced_unit, self.title_year = sheet_unit, forced_unit, title_year
         fields = header.fields
         self.col_desc, self.col_amount = fields["description"], fields["amount"]
-        self.columns = [(FIELD_BY_NAME[f.name], fields[f.name]) for f in FIELDS if f.name in fields]
-        self.code_cols = [(f.name, c) for f, c in self.columns if f.code]
+        #: (parser, column, field name if the field holds codes) for every mapped field, in FIELDS order
+        self.columns = [(f.parse, fields[f.name], f.name if f.code else None) for f in FIELDS if f.name in fields]
         self.col_unit = fields.get("unit")
         self.pad = "" if is_csv else None
         self.unknown_units: dict[str, int] = {}
@@ -188,13 +188,11 @@ class _Walk:
         line = LineItem(year=self.title_year, file=reading.display, sheet=raw.name, row=rnum, kind=kind, flags=flags)
         reading.text_unit = reading.unit_cell = None
         index = len(reading.lines)
-        for fld, col in self.columns:
+        for parse, col, code in self.columns:  # every field through its parser: one loop, no branch per field
             value = row[col] if col < length else None
-            fld.parse(value, line, reading, col)
-        for name, col in self.code_cols:
-            value = row[col] if col < length else None
-            if value is not None and type(value) is not str and type(value) is not bool:
-                reading.code_cells[(rnum, col + 1)] = (index, name)
+            parse(value, line, reading, col)
+            if code is not None and value is not None and type(value) is not str and type(value) is not bool:
+                reading.code_cells[(rnum, col + 1)] = (index, code)
         line.unit = self._unit(line)
         if FLAG_CONTROL_CHARS in flags:
             for attr in ("description", "account", "plan", "branch", "agency"):

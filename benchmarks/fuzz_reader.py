@@ -13,6 +13,7 @@ cell references, out-of-range shared strings, absurd numbers). Each is run throu
 Usage::
 
     python3 benchmarks/fuzz_reader.py --cases 300 --seed 14 [--jobs 2] [--keep DIR]
+    python3 benchmarks/fuzz_reader.py --cases 0 --formula-rows 100000   # time a sheet of formula amounts
 
 Exits 1 when any case fails; ``--keep`` copies the failing inputs there.
 """
@@ -167,6 +168,45 @@ def run_case(index: int, source: Path, data: bytes, what: str, timeout: float, w
             "code": run.returncode, "tail": text.strip().splitlines()[-3:] if outcome not in ("clean", "refused") else []}
 
 
+def time_formula_sheet(rows: int) -> None:
+    """Read an .xlsx whose ``rows`` amounts are formulas with cached values (as Excel saves them); print the time."""
+    sys.path.insert(0, str(ROOT))
+    from budget.exports import read_exports
+
+    body = io.StringIO()
+    body.write('<row r="1"><c r="A1" t="inlineStr"><is><t>說明</t></is></c>'
+               '<c r="B1" t="inlineStr"><is><t>金額</t></is></c></row>')
+    for r in range(2, rows + 2):
+        body.write(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>項目{r}</t></is></c>'
+                   f'<c r="B{r}" s="1"><f>C{r}*2</f><v>{r * 2}</v></c><c r="C{r}"><v>{r}</v></c></row>')
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "formulas.xlsx"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                       'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
+                       'formats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+                       '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+                       'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml"'
+                       ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                       "</Types>")
+            z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                       f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+            z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{ns}" xmlns:r="{rel}"><sheets>'
+                       '<sheet name="歲出" sheetId="1" r:id="rId1"/></sheets></workbook>')
+            z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="{pkg}">'
+                       f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                       "</Relationships>")
+            z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet xmlns="{ns}"><sheetData>'
+                       f"{body.getvalue()}</sheetData></worksheet>")
+        started, cpu = time.perf_counter(), time.process_time()
+        result = read_exports([path])
+        print(f"{rows:,} formula amounts: {len(result.lines):,} lines read in {time.perf_counter() - started:.1f} s "
+              f"({time.process_time() - cpu:.1f} s CPU in this process)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the fuzz cases and print the counts (and each failure)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -176,7 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--keep", type=Path, help="copy failing inputs into this folder")
     ap.add_argument("--only", help="run only these case numbers (comma-separated) of the seeded plan")
+    ap.add_argument("--formula-rows", type=int, default=0, help="first time a sheet of this many formula amounts")
     args = ap.parse_args(argv)
+    if args.formula_rows:
+        time_formula_sheet(args.formula_rows)
+    if not args.cases:
+        return 0
     sources = sorted(p for p in (ROOT / "workbooks").iterdir() if p.suffix in (".xlsx", ".ods"))
     rng = random.Random(args.seed)
     plans = []

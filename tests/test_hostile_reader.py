@@ -148,6 +148,14 @@ def test_ods_cell_repeated_99999999_columns(tmp_path):
     assert peak < PEAK_BOUND
 
 
+@pytest.mark.parametrize("repeat", [20_000, 99_999_999])
+def test_ods_data_repeated_past_the_last_column_is_refused(tmp_path, repeat):
+    wide = fx.ods_row(["出席費", 100], fx.ods_cell("y", f' table:number-columns-repeated="{repeat}"'))
+    path = fx.minimal_ods(tmp_path, "wide.ods", fx.ods_small_table() + wide)
+    p = refused([path])  # the cell reader cuts the row at XFD: refused rather than silently shortened
+    assert (p.code, p.file, p.sheet, p.row) == ("too-many-columns", "wide.ods", "S", 5)
+
+
 def test_csv_data_past_the_last_column_is_refused(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text("說明,金額\n出席費,100\n講座鐘點費,200" + "," * SHEET_COLUMNS + "x\n", encoding="utf-8")

@@ -69,7 +69,7 @@ def too_wide(display: str, sheet: str, row: int, width: int) -> BudgetError:
     """The refusal for a row with data past the last column a sheet can hold (XFD)."""
     return BudgetError.one(
         "too-many-columns",
-        f"此列有資料位於第 {width:,} 欄，超過試算表上限 {SHEET_COLUMNS:,} 欄（XFD）；輸出無法容納，未處理。"
+        f"此列有資料位於第 {width:,} 欄，達到或超過試算表上限 {SHEET_COLUMNS:,} 欄（XFD）；超出的部分無法讀取或輸出，未處理。"
         "請刪除多餘的欄後重新匯出。",
         f"data in column {width}, past the {SHEET_COLUMNS} columns a sheet can hold", file=display,
         sheet=sheet or None, row=row)
@@ -226,10 +226,15 @@ def _width(raw: RawSheet, header: Header, start: int, display: str) -> int:
         n = len(raw.rows[idx])
         if n > width:
             width = n
-    if width > SHEET_COLUMNS:
-        row = next((i + 1 for i, r in enumerate(raw.rows) if len(r) > SHEET_COLUMNS), header.row)
+    if _past_last_column(raw, width):
+        row = next((i + 1 for i, r in enumerate(raw.rows) if _past_last_column(raw, len(r))), header.row)
         raise too_wide(display, raw.name, row, width)
     return width
+
+
+def _past_last_column(raw: RawSheet, length: int) -> bool:
+    """True for a row with data past XFD, or reaching XFD in a format whose reader cuts rows there (.ods)."""
+    return length > SHEET_COLUMNS or (length == SHEET_COLUMNS and raw.cut_at_last_column)
 
 
 def read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], forced_unit: str | None,
@@ -276,7 +281,7 @@ def read_sheet(raw: RawSheet, display: str, *, overrides: dict[str, str], forced
                 run.tick(TICK_ROWS)
             row = filled(original, fill.at(idx), rows) if fill else original
             if len(original) > len(titles):  # a streamed row longer than any before it
-                if len(original) > SHEET_COLUMNS:
+                if _past_last_column(raw, len(original)):
                     raise too_wide(display, raw.name, rnum, len(original))
                 titles += ("",) * (len(original) - len(titles))
                 line_cost = budget.line_cost(len(titles))

@@ -130,7 +130,7 @@ def _streamed(path: Path, fmt: str, worker, facts: dict, sheet_states: dict[str,
             raw = RawSheet(name=grid.name, rows=[], more=grid.more, width=grid.width,
                            hidden=sheet_states.get(grid.name, "visible") != "visible",
                            merges=[(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for r0, c0, r1, c1 in grid.merges],
-                           merges_known=grid.merges_known or fmt == ODS)
+                           merges_known=grid.merges_known or fmt == ODS, cut_at_last_column=fmt == ODS)
             if f is not None:
                 raw.hidden_rows = f.hidden_rows
                 raw.formulas = f.formulas

@@ -103,6 +103,7 @@ CATALOGUE: dict[str, Entry] = {
     "review-share-out-of-range": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "review-unknown-category": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "reviewed-not-annotated": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
+    "row-repeated": Entry(ERROR, "含資料的列宣告重複超過 1,000 次，不像預算明細。", "a row holding data is declared repeated more than 1,000 times", "用 LibreOffice 開啟確認後重新匯出"),
     "rules-encoding": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "rules-invalid": Entry(ERROR, "", ""),  # TODO(catalogue): fill in
     "rules-not-found": Entry(ERROR, "", ""),  # TODO(catalogue): fill in

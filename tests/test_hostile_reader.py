@@ -74,6 +74,13 @@ def test_ods_collapsed_rows_repeated_a_million_times(tmp_path):
     assert peak < PEAK_BOUND
 
 
+def test_ods_data_row_repeated_a_million_times_is_refused(tmp_path):
+    rows = (fx.ods_row(["說明", "金額"]) + fx.ods_row(["項目1", 100])
+            + fx.ods_row(["項目2", 200], attrs=' table:visibility="collapse" table:number-rows-repeated="1000000"'))
+    p = refused([fx.minimal_ods(tmp_path, "repeated.ods", rows)])
+    assert (p.code, p.file, p.sheet, p.row) == ("row-repeated", "repeated.ods", "S", 3)
+
+
 def test_ods_collapsed_data_row_is_still_flagged(tmp_path):
     rows = (fx.ods_row(["說明", "金額"]) + fx.ods_row(["項目1", 100])
             + fx.ods_row(["項目2", 200], attrs=' table:visibility="collapse" table:number-rows-repeated="2"')

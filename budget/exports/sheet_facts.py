@@ -305,6 +305,55 @@ def _count(el, attr: str) -> int:
     return max(1, int(el.get(_T + attr, "1") or 1))
 
 
+#: A row holding data may be repeated at most this many times; more is not an export (a 1 KB file of a million rows).
+MAX_DATA_ROW_REPEAT = 1000
+_BIG_ROW_REPEAT = re.compile(rb"""number-rows-repeated\s*=\s*["'](\d{4,})["']""")
+
+
+def ods_repeated_data_row(zf: zipfile.ZipFile) -> tuple[str, int, int] | None:
+    """(sheet, first row, times) of a row holding data that the .ods repeats more than
+    :data:`MAX_DATA_ROW_REPEAT` times, else None. Empty repeated rows (LibreOffice pads every sheet
+    with them) cost one regex search; the XML is parsed only to locate an offending row.
+    """
+    names = {n.lower(): n for n in zf.namelist()}
+    data = zf.read(names["content.xml"])
+    suspect = False
+    for m in _BIG_ROW_REPEAT.finditer(data):
+        if int(m.group(1)) <= MAX_DATA_ROW_REPEAT:
+            continue
+        end = data.find(b"table-row>", m.end())
+        body = data[m.end():end if end > 0 else len(data)]
+        if b"office:value" in body or b"<text:" in body:
+            suspect = True
+            break
+    if not suspect:
+        return None
+    return _locate_repeated_data_row(data)
+
+
+def _locate_repeated_data_row(data: bytes) -> tuple[str, int, int] | None:
+    import io
+
+    from defusedxml.ElementTree import iterparse
+
+    sheet, row, repeat = "", 0, 1
+    for event, el in iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True):
+        if event == "start":
+            if el.tag == _T + "table":
+                sheet, row = el.get(_T + "name", ""), 0
+            elif el.tag == _T + "table-row":
+                row += 1
+                repeat = _count(el, "number-rows-repeated")
+            continue
+        if el.tag == _T + "table-row":
+            has_data = any(c.get(_O + "value-type") is not None or len(c) for c in el)
+            if repeat > MAX_DATA_ROW_REPEAT and has_data:
+                return sheet, row, repeat
+            row += repeat - 1
+            el.clear()
+    return None
+
+
 def scan_ods(zf: zipfile.ZipFile, wanted: set[str] | None = None) -> dict[str, SheetFacts]:
     """Hidden rows, formula cells and merges of each table in an .ods file.
 

@@ -46,6 +46,7 @@ def read_zip_workbook(path: Path, display: str, fmt: str, sheet: str | None, max
             worker = start_worker(path, display, sheets=wanted, max_rows=max_rows)
             facts, may_ctrl = _xlsx_facts(zf, listed, wanted, worker, display)
         else:
+            _refuse_repeated_data_row(zf, display)
             worker = start_worker(path, display, sheets=[sheet] if sheet else None, max_rows=max_rows)
             try:
                 facts = sheet_facts.scan_ods(zf)
@@ -166,3 +167,22 @@ def _bad_shared(display: str, sheet: str, cell: tuple[int, int, str], count: int
         "其內容無法確定。請重新匯出，或用 Excel 開啟後另存新檔再試。",
         f"cell {where} points at shared string {index}, but the file holds {count}: the file is damaged",
         file=display, sheet=sheet, row=row or None, column=column_letters(col) if col else None)
+
+
+def _refuse_repeated_data_row(zf, display: str) -> None:
+    """Refuse an .ods that repeats a row holding data more than MAX_DATA_ROW_REPEAT times (before any parsing)."""
+    from . import sheet_facts
+
+    try:
+        found = sheet_facts.ods_repeated_data_row(zf)
+    except Exception:  # ParseError, ValueError, BadZipFile: the package is damaged
+        raise BudgetError.one("file-corrupt", "ODF 試算表內容 (content.xml) 已損毀；請重新匯出。",
+                              "content.xml is damaged", file=display) from None
+    if found:
+        sheet, row, times = found
+        raise BudgetError.one(
+            "row-repeated",
+            f"此列（含資料）在檔案中宣告重複 {times:,} 次，超過上限 {sheet_facts.MAX_DATA_ROW_REPEAT:,} 次，"
+            "不像預算明細；未處理。請用 LibreOffice 開啟確認後重新匯出。",
+            f"a row holding data is declared repeated {times} times (more than "
+            f"{sheet_facts.MAX_DATA_ROW_REPEAT}); not an export", file=display, sheet=sheet, row=row)

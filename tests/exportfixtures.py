@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import struct
 import subprocess
@@ -467,3 +468,152 @@ def soffice_convert(src: Path, tmp: Path, fmt: str) -> Path | None:
         return None
     result = out / (src.stem + "." + fmt)
     return result if result.exists() else None
+
+
+# --- hostile files of issue 14: tiny files that declare huge things ------------------------------
+
+def minimal_ods(tmp: Path, name: str, rows_xml: str) -> Path:
+    """An .ods whose one table "S" holds ``rows_xml`` (table-row elements written by hand)."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?>'
+               '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+               f'<office:body><office:spreadsheet><table:table table:name="S">{rows_xml}</table:table>'
+               '</office:spreadsheet></office:body></office:document-content>')
+    path = tmp / name
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml",
+                   '<?xml version="1.0"?><manifest:manifest '
+                   'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry '
+                   'manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                   '</manifest:manifest>')
+    return path
+
+
+def ods_cell(value, attrs: str = "") -> str:
+    """One table-cell element (a float or a string) for :func:`minimal_ods`."""
+    if value is None:
+        return f"<table:table-cell{attrs}/>"
+    if isinstance(value, (int, float)):
+        return (f'<table:table-cell office:value-type="float" office:value="{value}"{attrs}>'
+                f"<text:p>{value}</text:p></table:table-cell>")
+    return f'<table:table-cell office:value-type="string"{attrs}><text:p>{value}</text:p></table:table-cell>'
+
+
+def ods_row(values, extra: str = "", attrs: str = "") -> str:
+    """One table-row element of ``values`` (plus raw ``extra`` cells) for :func:`minimal_ods`."""
+    return f"<table:table-row{attrs}>" + "".join(ods_cell(v) for v in values) + extra + "</table:table-row>"
+
+
+def ods_small_table() -> str:
+    """The rows of a three-line export: header 說明/金額, lines of 100, 200, 300."""
+    return ods_row(["說明", "金額"]) + "".join(ods_row([f"項目{i}", i * 100]) for i in (1, 2, 3))
+
+
+def xlsx_sheet_edit(src: Path, tmp: Path, name: str, edit) -> Path:
+    """A copy of an .xlsx with ``edit(bytes) -> bytes`` applied to its first worksheet's XML."""
+    def change(member: str, data: bytes) -> bytes:
+        return edit(data) if member.endswith("worksheets/sheet1.xml") else data
+    return rewrite_members(src, tmp, name, change)
+
+
+def xlsx_far_merges(src: Path, tmp: Path, count: int = 5) -> Path:
+    """``count`` merged ranges a million rows long below the data (6 KB, 1.6 GB in the old reader)."""
+    refs = "".join(f'<mergeCell ref="{"ABCD"[i % 4]}{100 + i}:{"ABCD"[i % 4]}{1_000_000 + i}"/>' for i in range(count))
+
+    def edit(data: bytes) -> bytes:
+        data = re.sub(rb"<mergeCells[^>]*>.*?</mergeCells>|<mergeCells[^>]*/>", b"", data, flags=re.S)
+        tag = f'<mergeCells count="{count}">{refs}</mergeCells>'.encode()
+        return data.replace(b"</sheetData>", b"</sheetData>" + tag, 1)
+    return xlsx_sheet_edit(src, tmp, f"merges{count}.xlsx", edit)
+
+
+def xls_many_merges(tmp: Path, merges: int = 150) -> Path | None:
+    """An .xls whose ``merges`` merged ranges all cover rows 3…65,536 of every column (overlapping, as no
+    honest writer does; 2.8 GB in the old reader). Written by xlwt with disjoint merges, then the
+    MERGEDCELLS record is patched in place."""
+    try:
+        import xlwt
+    except ImportError:
+        return None
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("預算")
+    sheet.write(0, 0, "說明")
+    sheet.write(0, 1, "金額")
+    sheet.write(1, 0, "出席費")
+    sheet.write(1, 1, 100)
+    for i in range(merges):
+        sheet.merge(10 + i, 10 + i, 2, 3)
+    path = tmp / "merges.xls"
+    book.save(str(path))
+    data = bytearray(path.read_bytes())
+    record = data.find(struct.pack("<HHH", 0x00E5, 2 + 8 * merges, merges))  # MERGEDCELLS, all in one record
+    for i in range(merges):
+        at = record + 6 + 8 * i
+        data[at:at + 8] = struct.pack("<HHHH", 2, 65_535, 0, 255)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def xlsx_formula_amounts(tmp: Path, rows: int, name: str = "formulas.xlsx") -> Path:
+    """An .xlsx whose every amount is a formula with its cached value, written the way Excel saves it."""
+    body = io.StringIO()
+    body.write('<row r="1"><c r="A1" t="inlineStr"><is><t>說明</t></is></c>'
+               '<c r="B1" t="inlineStr"><is><t>金額</t></is></c></row>')
+    for r in range(2, rows + 2):
+        body.write(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>項目{r}</t></is></c>'
+                   f'<c r="B{r}" s="1"><f>C{r}*2</f><v>{r * 2}</v></c><c r="C{r}"><v>{r}</v></c></row>')
+    return _xlsx_from_sheet_xml(tmp, name, body.getvalue())
+
+
+def _xlsx_from_sheet_xml(tmp: Path, name: str, sheet_data: str, shared: list[str] | None = None) -> Path:
+    """A minimal valid .xlsx around ``sheet_data`` (the rows), with an optional shared-strings part."""
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    path = tmp / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                   '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                   + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>' if shared is not None else "")
+                   + "</Types>")
+        z.writestr("_rels/.rels",
+                   '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml",
+                   f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{ns}" xmlns:r="{rel}"><sheets>'
+                   '<sheet name="歲出" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                   + (f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>' if shared is not None else "")
+                   + "</Relationships>")
+        z.writestr("xl/worksheets/sheet1.xml",
+                   f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{ns}"><sheetData>{sheet_data}</sheetData></worksheet>')
+        if shared is not None:
+            items = "".join(f"<si><t>{s}</t></si>" for s in shared)
+            z.writestr("xl/sharedStrings.xml",
+                       f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{ns}" count="{len(shared)}" '
+                       f'uniqueCount="{len(shared)}">{items}</sst>')
+    return path
+
+
+def xlsx_shared_strings(tmp: Path, name: str, index: str) -> Path:
+    """An .xlsx whose description in row 3 points at shared string ``index`` (valid: 0…3)."""
+    shared = ["說明", "金額", "出席費", "講座鐘點費"]
+    rows = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+            '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>100</v></c></row>'
+            f'<row r="3"><c r="A3" t="s"><v>{index}</v></c><c r="B3"><v>200</v></c></row>')
+    return _xlsx_from_sheet_xml(tmp, name, rows, shared)
+
+
+def xlsx_amount_cell(tmp: Path, name: str, cell_xml: str) -> Path:
+    """An .xlsx with one line whose amount cell (B2) is ``cell_xml`` (the whole <c> element)."""
+    rows = ('<row r="1"><c r="A1" t="inlineStr"><is><t>說明</t></is></c><c r="B1" t="inlineStr"><is><t>金額</t></is></c></row>'
+            f'<row r="2"><c r="A2" t="inlineStr"><is><t>出席費</t></is></c>{cell_xml}</row>')
+    return _xlsx_from_sheet_xml(tmp, name, rows)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budget.money import AmountError, parse_amount
-from budget.exports.read import _PLAIN_AMOUNT
+from budget.exports.fields import _PLAIN_AMOUNT
 
 amount_like = st.from_regex(r"\A-?[0-9,]{1,12}(\.[0-9]{1,3})?\Z", fullmatch=True)
 

@@ -124,6 +124,8 @@ def read_csv(path: Path, display: str, *, encoding: str | None, max_rows: int) -
     rows: list[list[str]] = []
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if row and row[-1] == "":  # trailing empty fields are not data (a row of 100,000 commas)
+                row = _trimmed(row)
             rows.append(row)
             if len(rows) > max_rows:
                 raise BudgetError.one("too-many-rows",
@@ -136,6 +138,13 @@ def read_csv(path: Path, display: str, *, encoding: str | None, max_rows: int) -
     if found:
         _locate_private_chars(sheet, found)
     return sheet, used
+
+
+def _trimmed(row: list[str]) -> list[str]:
+    end = len(row)
+    while end and row[end - 1] == "":
+        end -= 1
+    return row[:end]
 
 
 def _locate_private_chars(sheet: RawSheet, found: list[tuple[bytes, bool]]) -> None:

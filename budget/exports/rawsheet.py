@@ -29,6 +29,8 @@ class RawSheet:
     width: int | None = None
     #: False when the format proves no cell can hold a control character (skips a per-cell check)
     may_have_control_chars: bool = True
+    #: True when the cell reader silently cuts rows at XFD (calamine on .ods): data in XFD may go on past it
+    cut_at_last_column: bool = False
     #: problems found while decoding a cell (e.g. Big5 造字); the reader adds file, sheet and column title
     cell_issues: list[CellIssue] = field(default_factory=list)
 

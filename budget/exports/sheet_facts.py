@@ -13,6 +13,9 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+from ..limits import SHEET_COLUMNS, SHEET_ROWS
+from .spans import RowRuns
+
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -38,11 +41,13 @@ class SheetFacts:
     name: str
     state: str = "visible"  # visible | hidden | veryhidden
     part: str = ""
-    hidden_rows: set[int] = field(default_factory=set)
+    hidden_rows: RowRuns = field(default_factory=RowRuns)  # 1-based row numbers, kept as runs
     formulas: dict[tuple[int, int], FormulaCell] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 1-based r0, c0, r1, c1
     merges_known: bool = False
     escapes: bool = False  # the XML holds _xHHHH_ escapes or character references (maybe control characters)
+    #: the first cell whose shared-string index points outside the shared strings: (row, col, index text)
+    bad_shared: tuple[int, int, str] | None = None
 
 
 # Searches that start with a literal run at memchr speed (~0.05 s per 100 MB); an alternation or a
@@ -130,36 +135,76 @@ def xlsx_sheets(zf: zipfile.ZipFile) -> list[SheetFacts]:
     return sheets
 
 
-def scan_xlsx_sheet(zf: zipfile.ZipFile, facts: SheetFacts) -> SheetFacts:
-    """Fill ``facts`` with the sheet's hidden rows, formula cells and merged ranges."""
+_SHARED_ITEM = re.compile(rb"<(?:[\w.-]+:)?si[\s>/]")
+_SHARED_ITEM = re.compile(rb"<(?:[\w.-]+:)?si[\s>/]")
+
+
+def xlsx_shared_count(zf: zipfile.ZipFile) -> int:
+    """How many shared strings the workbook really holds (its ``<si>`` items, not the count it declares)."""
+    for info in zf.infolist():
+        if info.filename.lower().endswith("sharedstrings.xml"):
+            return len(_SHARED_ITEM.findall(zf.read(info)))
+    return 0
+
+
+def _numbers_below(count: int) -> bytes:
+    """A regex matching exactly the decimal numbers 0 … count-1 (leading zeros allowed)."""
+    if count <= 0:
+        return rb"(?!)"
+    top = str(count - 1)
+    parts = [rb"\d{1,%d}" % (len(top) - 1)] if len(top) > 1 else []
+    for i, digit in enumerate(top):
+        low = 1 if i == 0 and len(top) > 1 else 0
+        if int(digit) > low:
+            rest = len(top) - i - 1
+            parts.append(top[:i].encode() + b"[%d-%d]" % (low, int(digit) - 1) + (rb"\d{%d}" % rest if rest else b""))
+    parts.append(top.encode())
+    return rb"0*(?:" + b"|".join(parts) + rb")"
+
+
+def _bad_shared_index(data: bytes, count: int) -> tuple[int, int, str] | None:
+    """The first cell (row, col, index) whose shared-string index is not 0 … count-1, else None.
+
+    calamine reads an index past the end as an error and a negative one from the end of the list
+    (a title where a description should be): the file is refused instead, naming the cell. The
+    regex matches only bad indexes and starts with a literal, so a sheet is checked at C speed.
+    """
+    good = _numbers_below(count)
+    for quote in (b'"', b"'"):
+        pattern = re.compile(rb"t=" + quote + rb"s" + quote + rb"[^>]*>\s*<(?:[\w.-]+:)?v\s*>\s*(?!"
+                             + good + rb"\s*<)([^<]*)<")
+        m = pattern.search(data)
+        if m is None:
+            continue
+        index = m.group(1).strip().decode("ascii", "replace")[:20]
+        start = max(data.rfind(b"<c", 0, m.start()), data.rfind(b":c", 0, m.start()))
+        ref = _CELL_REF.search(data, start, m.start() + 1) if start >= 0 else None
+        if ref is None:
+            return (0, 0, index)
+        return (int(ref.group(2)), column_number(ref.group(1).decode("ascii")), index)
+    return None
+
+
+def scan_xlsx_sheet(zf: zipfile.ZipFile, facts: SheetFacts, shared_count: int | None = None) -> SheetFacts:
+    """Fill ``facts`` with the sheet's hidden rows, formula cells and merged ranges; with ``shared_count``,
+    also the first cell whose shared-string index is out of range (``facts.bad_shared``)."""
     if not facts.part:
         return facts
     data = zf.read(facts.part)  # verifies the CRC: a damaged part raises BadZipFile here
     facts.escapes = _has_escapes(data)
+    if shared_count is not None:
+        facts.bad_shared = _bad_shared_index(data, shared_count)
     for m in _HIDDEN_ATTR.finditer(data):
         start, name = _enclosing_tag(data, m.start())
         if name == b"row":
             num = _ROW_NUMBER.search(data, start, data.find(b">", start))
             if num:
-                facts.hidden_rows.add(int(num.group(1)))
+                facts.hidden_rows.add(int(num.group(1)), int(num.group(1)))
     hits = [m.start() for m in _F_PLAIN.finditer(data)]
     if _F_PREFIXED.search(data):  # a writer that prefixes the namespace: <x:f>
         hits += [m.start() for m in _F_PREFIXED.finditer(data) if _enclosing_tag(data, m.start() + 1)[1] == b"f"]
     if hits:
-        for p in sorted(hits):
-            start = max(data.rfind(b"<c ", 0, p), data.rfind(b":c ", 0, p), data.rfind(b"<c\t", 0, p))
-            if start < 0:
-                continue
-            tag_end = data.find(b">", start)
-            ref = _CELL_REF.search(data, start, tag_end + 1)
-            if not ref:
-                continue
-            close = data.find(b"c>", p)
-            body = data[tag_end:close if close > 0 else len(data)]
-            value = _VALUE.search(body)
-            key = (int(ref.group(2)), column_number(ref.group(1).decode("ascii")))
-            text = value.group(1).decode("utf-8", "replace").strip() if value else ""
-            facts.formulas[key] = FormulaCell(bool(text), text)
+        _scan_formulas(data, sorted(hits), facts.formulas)
     tail = data.rfind(b"<mergeCells")
     facts.merges_known = True
     if tail > 0:
@@ -168,6 +213,37 @@ def scan_xlsx_sheet(zf: zipfile.ZipFile, facts: SheetFacts) -> SheetFacts:
             facts.merges.append((int(m.group(2)), column_number(m.group(1).decode()),
                                  int(m.group(4)), column_number(m.group(3).decode())))
     return facts
+
+
+def _scan_formulas(data: bytes, hits: list[int], formulas: dict[tuple[int, int], FormulaCell]) -> None:
+    """The cell around each ``<f>`` at ``hits`` (sorted): its reference and cached value.
+
+    Each backward search for the cell's start stops at the previous formula (cells do not nest, so
+    the enclosing cell starts after it): the scan is linear in the sheet's size, whatever the
+    number of formulas (unbounded searches made 50,000 formulas cost minutes).
+    """
+    floor = 0
+    close = -1
+    for p in hits:
+        start = max(data.rfind(b"<c ", floor, p), data.rfind(b":c ", floor, p), data.rfind(b"<c\t", floor, p),
+                    data.rfind(b"<c\n", floor, p), data.rfind(b"<c\r", floor, p))
+        floor = p
+        if start < 0:
+            continue
+        tag_end = data.find(b">", start, p + 1)
+        if tag_end < 0:
+            continue
+        ref = _CELL_REF.search(data, start, tag_end + 1)
+        if not ref:
+            continue
+        if close < p:
+            close = data.find(b"c>", p)
+            if close < 0:  # a cut or malformed part: no cell closes after here, so no later search either
+                close = len(data) + 1
+        value = _VALUE.search(data, tag_end, min(close, len(data)))
+        key = (int(ref.group(2)), column_number(ref.group(1).decode("ascii")))
+        text = value.group(1).decode("utf-8", "replace").strip() if value else ""
+        formulas[key] = FormulaCell(bool(text), text)
 
 
 def _zero_pad_formats(zf: zipfile.ZipFile) -> dict[int, int]:
@@ -224,6 +300,60 @@ _O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _ODS_MARKERS = (b"table:formula", b"table:visibility", b"number-columns-spanned", b"number-rows-spanned")
 
 
+def _count(el, attr: str) -> int:
+    """A repeat or span count of an .ods element: at least 1 (a bad number raises ValueError: damaged file)."""
+    return max(1, int(el.get(_T + attr, "1") or 1))
+
+
+#: A row holding data may be repeated at most this many times; more is not an export (a 1 KB file of a million rows).
+MAX_DATA_ROW_REPEAT = 1000
+_BIG_ROW_REPEAT = re.compile(rb"""number-rows-repeated\s*=\s*["'](\d{4,})["']""")
+
+
+def ods_repeated_data_row(zf: zipfile.ZipFile) -> tuple[str, int, int] | None:
+    """(sheet, first row, times) of a row holding data that the .ods repeats more than
+    :data:`MAX_DATA_ROW_REPEAT` times, else None. Empty repeated rows (LibreOffice pads every sheet
+    with them) cost one regex search; the XML is parsed only to locate an offending row.
+    """
+    names = {n.lower(): n for n in zf.namelist()}
+    data = zf.read(names["content.xml"])
+    suspect = False
+    for m in _BIG_ROW_REPEAT.finditer(data):
+        if int(m.group(1)) <= MAX_DATA_ROW_REPEAT:
+            continue
+        end = data.find(b"table-row>", m.end())
+        body = data[m.end():end if end > 0 else len(data)]
+        if b"office:value" in body or b"<text:" in body:
+            suspect = True
+            break
+    if not suspect:
+        return None
+    return _locate_repeated_data_row(data)
+
+
+def _locate_repeated_data_row(data: bytes) -> tuple[str, int, int] | None:
+    import io
+
+    from defusedxml.ElementTree import iterparse
+
+    sheet, row, repeat = "", 0, 1
+    for event, el in iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True):
+        if event == "start":
+            if el.tag == _T + "table":
+                sheet, row = el.get(_T + "name", ""), 0
+            elif el.tag == _T + "table-row":
+                row += 1
+                repeat = _count(el, "number-rows-repeated")
+            continue
+        if el.tag == _T + "table-row":
+            has_data = any(c.get(_O + "value-type") is not None or len(c) for c in el)
+            if repeat > MAX_DATA_ROW_REPEAT and has_data:
+                return sheet, row, repeat
+            row += repeat - 1
+            el.clear()
+    return None
+
+
 def scan_ods(zf: zipfile.ZipFile, wanted: set[str] | None = None) -> dict[str, SheetFacts]:
     """Hidden rows, formula cells and merges of each table in an .ods file.
 
@@ -257,9 +387,9 @@ def scan_ods(zf: zipfile.ZipFile, wanted: set[str] | None = None) -> dict[str, S
             elif tag == _T + "table-row":
                 row += 1
                 col = 0
-                row_repeat = int(el.get(_T + "number-rows-repeated", "1") or 1)
+                row_repeat = _count(el, "number-rows-repeated")
                 if el.get(_T + "visibility", "visible") in ("collapse", "filter"):
-                    facts.hidden_rows.update(range(row, row + min(row_repeat, 1_048_576)))
+                    facts.hidden_rows.add(row, row + min(row_repeat, SHEET_ROWS) - 1)  # a run, not each row
             elif tag in (_T + "table-cell", _T + "covered-table-cell"):
                 col += 1
                 if depth_skip:
@@ -269,13 +399,13 @@ def scan_ods(zf: zipfile.ZipFile, wanted: set[str] | None = None) -> dict[str, S
                     vtype = el.get(_O + "value-type")
                     value = el.get(_O + "value") or el.get(_O + "string-value") or ""
                     facts.formulas[(row, col)] = FormulaCell(vtype is not None, value)
-                cs = int(el.get(_T + "number-columns-spanned", "1") or 1)
-                rs = int(el.get(_T + "number-rows-spanned", "1") or 1)
-                if (cs > 1 or rs > 1) and tag == _T + "table-cell":
-                    facts.merges.append((row, col, row + rs - 1, col + cs - 1))
+                cs = _count(el, "number-columns-spanned")
+                rs = _count(el, "number-rows-spanned")
+                if (cs > 1 or rs > 1) and tag == _T + "table-cell":  # kept as a range, clipped to a sheet
+                    facts.merges.append((row, col, min(row + rs - 1, SHEET_ROWS), min(col + cs - 1, SHEET_COLUMNS)))
         else:
             if tag in (_T + "table-cell", _T + "covered-table-cell") and facts is not None:
-                col += int(el.get(_T + "number-columns-repeated", "1") or 1) - 1
+                col += _count(el, "number-columns-repeated") - 1
                 el.clear()
             elif tag == _T + "table-row" and facts is not None:
                 row += row_repeat - 1

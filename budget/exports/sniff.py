@@ -108,7 +108,7 @@ def _text_kind(head: bytes, display: str, ext: str, promised: str | None) -> str
             raise _fail("file-not-spreadsheet", "這是 XML 文件，不是試算表；請匯出為 .xlsx、.ods 或 .csv。",
                         "an XML document, not a spreadsheet", display)
     is_utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
-    if not is_utf16 and b"\x00" in head:
+    if not is_utf16 and b"\x00" in head and not _text_with_stray_nul(head):
         raise _fail("file-not-spreadsheet", "這不是可讀取的試算表或文字檔；請匯出為 .xlsx、.ods、.xls 或 .csv。",
                     "not a spreadsheet or text file", display)
     if promised in (XLSX, XLS, ODS):
@@ -118,6 +118,28 @@ def _text_kind(head: bytes, display: str, ext: str, promised: str | None) -> str
                     f"named {ext} but the content is plain text (CSV?); rename it to .csv or save it as .xlsx",
                     display)
     return CSV
+
+
+#: NUL bytes a text file may hold in its first 8 KB and still be read as text (each row with one is flagged).
+MAX_STRAY_NUL = 8
+
+
+def _text_with_stray_nul(head: bytes) -> bool:
+    """True for text with a few stray NUL bytes (a CSV edited by a faulty program): read it, flag the rows.
+
+    Binary files hold many NULs and do not decode; the rest of the text must decode as UTF-8 or Big5.
+    """
+    if head.count(b"\x00") > MAX_STRAY_NUL:
+        return False
+    rest = head.replace(b"\x00", b"")
+    for codec in ("utf-8", "cp950"):
+        try:
+            rest.decode(codec)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(rest) - 3:  # the 8 KB cut a character in two
+                return True
+    return False
 
 
 def _ole_kind(path: Path, display: str) -> str:

@@ -24,7 +24,8 @@ def read_xls(path: Path, display: str, *, sheet: str | None, max_rows: int
 
     try:
         # xlrd prints warnings about odd files on stdout unless given somewhere else to write them
-        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, logfile=io.StringIO())
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, ragged_rows=True,
+                                   logfile=io.StringIO())
     except xlrd.XLRDError as exc:
         if "encrypt" in str(exc).lower():
             raise BudgetError.one("file-encrypted", "活頁簿有密碼保護，無法讀取；請在 Excel 移除密碼後重新存檔再試。",
@@ -74,6 +75,9 @@ def _corrupt(display: str, exc: Exception) -> BudgetError:
                            file=display)
 
 
+_EMPTY_TYPES = bytes((0, 6))  # xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK
+
+
 def _sheet(book: Any, xs: Any, name: str, hidden: bool) -> RawSheet:
     import xlrd
 
@@ -84,9 +88,11 @@ def _sheet(book: Any, xs: Any, name: str, hidden: bool) -> RawSheet:
     formulas: dict[tuple[int, int], FormulaCell] = {}
     for r in range(xs.nrows):
         types = xs.row_types(r)
-        values = xs.row_values(r)
+        # trailing empty or blank cells are not data (merged ranges make xlrd pad rows to 256 of them)
+        used = len(bytes(types).rstrip(_EMPTY_TYPES))
+        values = xs.row_values(r, 0, used) if used else []
         row: list[Any] = []
-        for c, (t, v) in enumerate(zip(types, values)):
+        for c, (t, v) in enumerate(zip(types[:used], values)):
             if t == number:
                 row.append(int(v) if float(v).is_integer() else v)
             elif t == text:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Context, localcontext
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -15,6 +15,7 @@ from . import __version__
 from .models import REVIEW, Decision, LineItem
 from .money import format_amount
 from .problems import ERROR, WARNING, BudgetError, Problem
+from .exports import sha256_of
 from .exports.options import ReadOptions
 from .report import Report, YearInput, build_report, year_of
 from .review import Comparison, CarryOver, carry_reviews, compare_with_last
@@ -27,6 +28,10 @@ Progress = Callable[[str, int, "int | None"], None]
 #: A step run after classification that may replace decisions (e.g. reviews carried over from last
 #: year's annotated workbook): ``adjust(lines, decisions) -> (decisions, problems)``.
 Adjust = Callable[[list[LineItem], list[Decision]], "tuple[list[Decision], list[Problem]]"]
+
+#: Decimal arithmetic for totals: amounts are capped at 15 significant digits (budget.money), so 60 digits
+#: keep every sum of a million lines exact, where the default 28-digit context could round.
+EXACT = Context(prec=60, rounding=ROUND_HALF_UP)
 
 #: What the default output is called: ``<input stem>.性別預算.xlsx`` beside the first input.
 OUTPUT_SUFFIX = ".性別預算.xlsx"
@@ -112,15 +117,6 @@ def classify_lines(lines: Sequence[LineItem], rules: RuleSet, progress: Progress
     return decisions
 
 
-def sha256_of(path: str | Path) -> str:
-    """The SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | Path | None = None,
                  options: ReadOptions | None = None, adjust: Adjust | None = None, write: bool = True,
                  progress: Progress | None = None) -> RunResult:
@@ -138,7 +134,7 @@ def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | 
     if write:
         check_output_path(target, inputs)
         refuse_to_overwrite_reviews(target)
-    with _collector_paused():
+    with _collector_paused(), localcontext(EXACT):
         return _run(inputs, rules, target, options=options, adjust=adjust, write=write, progress=progress)
 
 
@@ -341,7 +337,8 @@ def make_report(paths: Sequence[str | Path], rules: RuleSet, *, years: Sequence[
         if canonical is None:
             raise BudgetError.one("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
         unit = canonical
-    return build_report(load_inputs(paths, rules, years, options), rules, unit=unit, agency=agency)
+    with localcontext(EXACT):
+        return build_report(load_inputs(paths, rules, years, options), rules, unit=unit, agency=agency)
 
 
 def check_against(last_path: str | Path, new_path: str | Path, rules: RuleSet,

@@ -8,7 +8,7 @@ every mapped field read by its parser from :data:`budget.exports.fields.FIELDS`.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
 from ..limits import SHEET_COLUMNS
 from ..models import LINE, TOTAL, LineItem

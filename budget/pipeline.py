@@ -18,7 +18,7 @@ from .problems import ERROR, WARNING, BudgetError, Problem
 from .exports import sha256_of
 from .exports.options import ReadOptions
 from .report import Report, YearInput, build_report, year_of
-from .review import Comparison, CarryOver, carry_reviews, compare_with_last
+from .carry import CarryOver, Comparison, carry_reviews, compare_with_last
 from .rules import RuleSet
 from .engine.totals import GroupTotal, Totals, choose_unit, compute_totals  # noqa: F401  (part of the pipeline's face)
 

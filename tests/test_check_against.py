@@ -12,7 +12,7 @@ from budget.outputs.readback import read_annotated
 from budget.cli import app
 from budget.engine.classifier import Classifier
 from budget.models import MATCHED, REVIEW, UNMATCHED, Decision
-from budget.review import compare_with_last
+from budget.carry import compare_with_last
 from budget.rules import parse_rules
 from test_review import RULES_TOML, line, write_annotated
 

@@ -37,8 +37,10 @@ def _sources():
 def raised_codes() -> dict[str, list[str]]:
     """Code → places (file:line) where a raiser is called with it."""
     raised: dict[str, list[str]] = {}
-    for path, tree in _sources():
-        constants = _module_constants(tree)
+    sources = list(_sources())
+    imported = {name: value for _, tree in sources for name, value in _module_constants(tree).items()}
+    for path, tree in sources:
+        constants = {**imported, **_module_constants(tree)}  # a flag constant may come from another module
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue

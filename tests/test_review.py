@@ -11,8 +11,9 @@ import pytest
 from budget.outputs.readback import read_annotated
 from budget.outputs.layout import ADDED_COLUMNS, DETAIL_SHEET
 from budget.models import EXCLUDED, MATCHED, REVIEW, TOTAL, UNMATCHED, Decision, LineItem
-from budget.review import (ReviewEntry, entry_from_text, 
-    FLAG_AMOUNT_CHANGED, ReviewEntryError, apply_review, apply_reviews, carry_reviews, pair_lines, parse_override,
+from budget.carry import carry_reviews, pair_lines
+from budget.review import (
+    FLAG_AMOUNT_CHANGED, ReviewEntry, ReviewEntryError, apply_review, apply_reviews, entry_from_text, parse_override,
 )
 from budget.rules import parse_rules
 

@@ -20,7 +20,7 @@ from starlette.responses import FileResponse, Response
 
 from ..money import canonical_unit, format_amount
 from ..problems import BudgetError, Problem
-from ..review import pair_lines
+from ..carry import pair_lines
 from .render import (budget_problems, done_run_or_404, files_of, guarded_form, problems_response, render, save_uploads,
                      store)
 from .reviewing import ReviewEntry, ReviewError, canonical, write_workbook, workbook_reviews

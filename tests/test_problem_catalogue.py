@@ -38,7 +38,8 @@ def raised_codes() -> dict[str, list[str]]:
     """Code → places (file:line) where a raiser is called with it."""
     raised: dict[str, list[str]] = {}
     sources = list(_sources())
-    imported = {name: value for _, tree in sources for name, value in _module_constants(tree).items()}
+    imported = {name: value for _, tree in sources for name, value in _module_constants(tree).items()
+                if name.startswith("FLAG_")}
     for path, tree in sources:
         constants = {**imported, **_module_constants(tree)}  # a flag constant may come from another module
         for node in ast.walk(tree):

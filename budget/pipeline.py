@@ -134,12 +134,12 @@ def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | 
     if write:
         check_output_path(target, inputs)
         refuse_to_overwrite_reviews(target)
-    with _collector_paused(), localcontext(EXACT):
+    with collector_paused(), localcontext(EXACT):
         return _run(inputs, rules, target, options=options, adjust=adjust, write=write, progress=progress)
 
 
 @contextmanager
-def _collector_paused():
+def collector_paused():
     """Pause Python's cyclic garbage collector for the run.
 
     Lines, decisions and cells form no reference cycles (reference counting frees them), but with

@@ -5,8 +5,6 @@ annotated workbooks written with the reviews in their review columns or read bac
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -96,24 +94,13 @@ def write_workbook(path: Path, run: Any, reviews: Mapping[int, ReviewEntry]) -> 
     """Write ``run``'s annotated workbook to ``path`` (.xlsx or .ods by suffix) with ``reviews`` (line index →
     entry) in its review columns, the categories by their Chinese names as the drop-down shows them."""
     from ..outputs.annotated import write_annotated_workbook
+    from ..pipeline import collector_paused
 
     names = {c.id: c.name for c in run.rules.categories}
     named = {i: replace(e, category=names.get(e.category, e.category)) for i, e in reviews.items()}
-    with _collector_paused():
+    with collector_paused():
         report = write_annotated_workbook(Path(path), run, reviews=named)
     return list(getattr(report, "problems", []))
-
-
-@contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector while a big workbook is written (as the pipeline does)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def workbook_reviews(path: Path, rules: RuleSet) -> tuple[Any, dict[int, ReviewEntry], list[Problem]]:

@@ -80,9 +80,9 @@ AMOUNT_DIGITS = 19
 
 def _too_large(shown: object) -> AmountError:
     """The error for an amount no budget could hold (the text shortened: it may be thousands of digits)."""
-    text = str(shown)
-    text = text if len(text) <= 40 else f"{text[:20]}…（共 {len(text)} 字元）"
-    return AmountError(f"「{text}」超出預算金額可能的範圍（絕對值須小於 10^15）")
+    from .problems import clip
+
+    return AmountError(f"「{clip(shown)}」超出預算金額可能的範圍（絕對值須小於 10^15）")
 
 
 def _in_range(amount: Decimal, shown: object) -> Decimal:

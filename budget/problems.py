@@ -82,3 +82,9 @@ class BudgetError(Exception):
 def errors(problems: Iterable[Problem]) -> list[Problem]:
     """Only the problems of severity ``error``."""
     return [p for p in problems if p.severity == ERROR]
+
+
+def clip(text: object, limit: int = 40) -> str:
+    """Input text shortened for a message (a cell may hold thousands of characters): ``開頭…（共 N 字元）``."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit // 2]}…（共 {len(text):,} 字元）"

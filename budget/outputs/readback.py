@@ -18,7 +18,7 @@ from .layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_HEADER, DATA_SHEET, DETAI
                      OFFICIAL_CLASSES, REVIEW_KEYS)
 from ..models import LINE, STATUS_LABELS, STATUSES, TOTAL, Decision, LineItem
 from ..money import AmountError, parse_amount
-from ..problems import WARNING, BudgetError, Problem
+from ..problems import BudgetError, Problem, WARNING, clip
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..review import ReviewEntry
@@ -373,12 +373,12 @@ def _read_entry(row: AnnotatedRow, raw: tuple[Any, ...], col: dict[str, int | No
         amount = _decimal_cell(value("review_amount"), percent=False)
     except ValueError:
         problem = problem or _entry_problem(row, "review_amount", "review-amount-unreadable",
-                                            f"覆核計入數「{_text(value('review_amount'))}」不是金額", "not an amount")
+                                            f"覆核計入數「{clip(_text(value('review_amount')))}」不是金額", "not an amount")
     try:
         percent = _decimal_cell(value("review_percent"), percent=True)
     except ValueError:
         problem = problem or _entry_problem(row, "review_percent", "review-share-unreadable",
-                                            f"覆核比例「{_text(value('review_percent'))}」不是比例", "not a percentage")
+                                            f"覆核比例「{clip(_text(value('review_percent')))}」不是比例", "not a percentage")
     row.entry = ReviewEntry(_text(value("review_category")).strip(), amount, percent, row.review_note)
     row.entry_problem = problem
     row.review = row.entry.text()

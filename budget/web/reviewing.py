@@ -14,7 +14,7 @@ from .. import review as _review
 from ..models import Decision, LineItem
 from ..money import AmountError, format_amount, parse_amount
 from ..normalize import fold
-from ..problems import Problem
+from ..problems import Problem, clip
 from ..review import NONE_CHOICE as NOT_COUNTED, ReviewEntry
 from ..rules import RuleSet
 
@@ -44,7 +44,7 @@ def entry_from_form(category: str, amount: str, percent: str, note: str) -> Revi
         try:
             value, _ = parse_amount(amount.strip())
         except AmountError:
-            raise ReviewError(f"看不懂覆核計入數「{amount}」，請填數字（本行的金額單位）") from None
+            raise ReviewError(f"看不懂覆核計入數「{clip(amount)}」，請填數字（本行的金額單位）") from None
     share = None
     if percent.strip():
         try:

@@ -45,11 +45,9 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
     wrap_width = book.wrap_width
     amount_cols = book.amount_cols
     evidence_col = book.added["evidence"]
-    # The original cells' number formats (no decimals), and the added columns' columns and formats.
+    # The original cells' number formats (whole numbers).
     number_formats = {c: cells.fmt("amount" if c in amount_cols else None) for c in range(len(book.original))}
-    added_cols = book.added
-    kind_formats: dict[str | None, tuple[Any, Any]] = {}  # style → its format without and with the quote prefix
-    amount_col = book.added["amount"]
+    added_cells = AddedCells(book, detail)
     for i, (line, d) in enumerate(zip(run.lines, run.decisions, strict=True)):
         r = i + 1
         sampling = i < WIDTH_SAMPLE
@@ -75,36 +73,7 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
             if sampling:
                 widths[c] = max(widths[c], display_width(_sample(value)))
         added = _added_values(book, i, line, d)
-        for key, (kind, value) in added.items():
-            if value is None or value == "":
-                continue
-            c = added_cols[key]
-            formats = kind_formats.get(kind)
-            if formats is None:
-                formats = kind_formats[kind] = (cells.fmt(kind), cells.fmt(kind, True))
-            plain_fmt, quoted_fmt = formats
-            if type(value) is str:
-                if len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():
-                    if write_string(r, c, value, quoted_fmt if value[0] in FORMULA_STARTS else plain_fmt):
-                        not_written(-1, detail, r, c)
-                else:
-                    cells.text(detail, r, c, value, kind)
-            elif key == "review_percent":
-                cells.percent(detail, r, c, value, "input_percent")
-            elif isinstance(value, Decimal):
-                whole = integral(value)
-                if whole is not None:
-                    if write_number(r, c, whole, plain_fmt):
-                        not_written(-1, detail, r, c)
-                    numeric = True
-                else:
-                    numeric = cells.number(detail, r, c, value, kind, (line, book.headers[c]) if c == amount_col else None)
-                if c == amount_col and numeric:
-                    book.workbook_total += value
-            else:
-                cells.text(detail, r, c, value, kind)
-            if sampling:
-                widths[c] = max(widths[c], display_width(_sample(value)))
+        added_cells.write(r, line, added, widths if sampling else None)
         longest = max(longest, len(added["evidence"][1]) * 2 / wrap_width[evidence_col])
         if longest > 1:
             _row_height(detail, r, longest)
@@ -122,6 +91,49 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
     widths_review = [min(max(w + 2, 8), 24) for w in review_widths]
     widths_review[3], widths_review[7] = 40, 60  # wrapped: the row heights above assume these widths
     book.finish_table(review, len(REVIEW_HEADERS), review_row, widths_review)
+
+
+class AddedCells:
+    """Writes the constant added cells of a 明細 row (common cells directly, with cached formats)."""
+
+    def __init__(self, book: "Book", ws: Any) -> None:
+        self.book, self.ws = book, ws
+        self.kind_formats: dict[str | None, tuple[Any, Any]] = {}  # style → its format without and with quote prefix
+        self.amount_col = book.added["amount"]
+
+    def write(self, r: int, line: LineItem, added: dict[str, tuple[str | None, Any]], widths: list[int] | None) -> None:
+        """Write row ``r``'s added cells; widen ``widths`` (if given) to their contents."""
+        book, ws, cells, kind_formats, amount_col = self.book, self.ws, self.book.cells, self.kind_formats, self.amount_col
+        added_cols, write_string, write_number = book.added, ws.write_string, ws.write_number
+        for key, (kind, value) in added.items():
+            if value is None or value == "":
+                continue
+            c = added_cols[key]
+            formats = kind_formats.get(kind)
+            if formats is None:
+                formats = kind_formats[kind] = (cells.fmt(kind), cells.fmt(kind, True))
+            if type(value) is str:
+                if len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():  # what cells.text writes, cheaply
+                    if write_string(r, c, value, formats[value[0] in FORMULA_STARTS]):
+                        not_written(-1, ws, r, c)
+                else:
+                    cells.text(ws, r, c, value, kind)
+            elif key == "review_percent":
+                cells.percent(ws, r, c, value, "input_percent")
+            elif isinstance(value, Decimal):
+                whole = integral(value)
+                if whole is not None:  # what cells.number writes, without Decimal introspection
+                    if write_number(r, c, whole, formats[0]):
+                        not_written(-1, ws, r, c)
+                    numeric = True
+                else:
+                    numeric = cells.number(ws, r, c, value, kind, (line, book.headers[c]) if c == amount_col else None)
+                if c == amount_col and numeric:
+                    book.workbook_total += value
+            else:
+                cells.text(ws, r, c, value, kind)
+            if widths is not None:
+                widths[c] = max(widths[c], display_width(_sample(value)))
 
 
 def _start_detail(book: "Book", ws: Any) -> list[int]:
@@ -214,6 +226,7 @@ class RowFormulas:
         self.cols = [book.added[k] for k in ("category_name", "gender_amount")]
         self.none_test = ",".join(f'{{K}}="{w}"' for w in sorted(NONE_WORDS))
         self.matched = STATUS_LABELS[MATCHED]
+        self.amount_format = book.cells.fmt("amount")
         self._parts: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
 
     def write(self, ws: Any, r: int, line: LineItem, d: Decision, final: Decision) -> None:
@@ -238,7 +251,11 @@ class RowFormulas:
         cat = rules.category(final.category) if counted else None
         gender = convert(final.gender_amount, line.unit, book.unit) if counted else Decimal(0)
         book.cells.formula(ws, r, self.cols[0], x, cat.name if cat else "")
-        book.cells.formula(ws, r, self.cols[1], g, gender, "amount")
+        whole = integral(gender)
+        if whole is None:
+            book.cells.formula(ws, r, self.cols[1], g, gender, "amount")
+        elif ws.write_formula(r, self.cols[1], g, self.amount_format, whole):  # what cells.formula writes
+            not_written(-1, ws, r, self.cols[1])
 
     def formulas(self, n: str, matched: str, suggested: str, unit: str) -> tuple[str, str]:
         """The final category's and 性別預算數's formulas of row ``n`` (1-based, as text)."""
@@ -275,6 +292,7 @@ class DataRows:
     def __init__(self, book: "Book", ws: Any) -> None:
         self.book, self.ws = book, ws
         self.keys = [json.dumps(k) + ":" for k in DATA_COLUMNS]
+        self.plan_formats = (book.cells.fmt(None), book.cells.fmt(None, True))
 
     def write(self, r: int, line: LineItem, d: Decision) -> str:
         """Write line ``r``'s record (the JSON ``json.dumps`` makes, built directly); the record."""
@@ -286,8 +304,13 @@ class DataRows:
             d.rule, line.context,
         )
         ws = self.ws
-        if line.plan:
-            self.book.cells.text(ws, r, 0, line.plan)
+        plan = line.plan
+        if plan:
+            if len(plan) <= MAX_CELL_TEXT // 2 and plan.isprintable():  # what cells.text writes, cheaply
+                if ws.write_string(r, 0, plan, self.plan_formats[plan[0] in FORMULA_STARTS]):
+                    not_written(-1, ws, r, 0)
+            else:
+                self.book.cells.text(ws, r, 0, plan)
         fields = []
         for key, v in zip(self.keys, values):
             kind = type(v)

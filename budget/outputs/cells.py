@@ -143,6 +143,26 @@ def fits_number(value: Decimal) -> bool:
     return len(value.normalize().as_tuple().digits) <= MAX_DIGITS
 
 
+#: Integers strictly within this bound have at most 15 digits: a spreadsheet holds them exactly.
+_EXACT_INT = 10**MAX_DIGITS
+
+
+def integral(value: Any) -> int | None:
+    """``value`` as an int if it is an int or a whole Decimal of at most 15 digits (else None), cheaply.
+
+    The common case of :meth:`CellWriter.number` without Decimal introspection: such a value fits a
+    spreadsheet number, shows no decimals and is written as this int.
+    """
+    kind = type(value)
+    if kind is int:
+        return value if -_EXACT_INT < value < _EXACT_INT else None
+    if kind is Decimal and value.is_finite():
+        whole = int(value)
+        if whole == value and -_EXACT_INT < whole < _EXACT_INT:
+            return whole
+    return None
+
+
 def cached(value: Decimal) -> int | float:
     """A Decimal as the number a formula's cached value should carry."""
     return int(value) if value == value.to_integral_value() else float(value)
@@ -227,6 +247,11 @@ class CellWriter:
             if ws.write_number(row, col, value, self.fmt(kind, decimals=decimals)):
                 not_written(-1, ws, row, col)
             return True
+        whole = integral(value)
+        if whole is not None:  # the common case: no Decimal introspection
+            if ws.write_number(row, col, whole, self.fmt(kind)):
+                not_written(-1, ws, row, col)
+            return True
         dec = value if isinstance(value, Decimal) else Decimal(value)
         if not fits_number(dec):
             if where is not None:  # said once, where the number comes from (derived figures say nothing more)
@@ -250,8 +275,12 @@ class CellWriter:
                 kind: str | None = None) -> None:
         """Write one of the tool's own formulas with its computed (cached) value."""
         if isinstance(value, Decimal):
-            fmt = self.fmt(kind, decimals=decimals_of(value)) if kind in ("amount", "amount_total") else self.fmt(kind)
-            value = cached(value)
+            whole = integral(value)
+            if whole is not None:
+                fmt, value = self.fmt(kind), whole
+            else:
+                fmt = self.fmt(kind, decimals=decimals_of(value)) if kind in ("amount", "amount_total") else self.fmt(kind)
+                value = cached(value)
         else:
             fmt = self.fmt(kind)
         if ws.write_formula(row, col, formula, fmt, value):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .. import layout
-from ..cells import FORMULA_STARTS, MAX_CELL_TEXT, display_width, not_written
+from ..cells import FORMULA_STARTS, MAX_CELL_TEXT, display_width, integral, not_written
 from ..layout import DATA_COLUMNS, DATA_HEADER, NAME_IDS, NAME_NAMES, NAME_SHARES
 from ...models import EXCLUDED, LINE, MATCHED, REVIEW, STATUS_LABELS, Decision, LineItem
 from ...money import UNITS, convert, format_amount
@@ -37,50 +37,49 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
     _start_data(book, data)
     review_widths = _start_review(book, review)
     formulas = RowFormulas(book)
+    data_rows = DataRows(book, data)
     digest = hashlib.sha256()
     review_row = 0
-    write_string = detail.write_string
+    write_string, write_number = detail.write_string, detail.write_number
     col_formats = book.col_formats
     wrap_width = book.wrap_width
+    amount_cols = book.amount_cols
     evidence_col = book.added["evidence"]
+    # The original cells' number formats (whole numbers).
+    number_formats = {c: cells.fmt("amount" if c in amount_cols else None) for c in range(len(book.original))}
+    added_cells = AddedCells(book, detail)
     for i, (line, d) in enumerate(zip(run.lines, run.decisions, strict=True)):
         r = i + 1
+        sampling = i < WIDTH_SAMPLE
         values, positions = book.positions_of(line)
         longest = 0.0  # the most lines a wrapped cell of this row needs (CJK counted wide: an estimate from above)
         for j, value in enumerate(values):
             if value is None:
                 continue
             c = positions[j]
-            if c in wrap_width and type(value) is str:
-                longest = max(longest, len(value) * 2 / wrap_width[c])
-            if type(value) is str and len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():
-                if value and write_string(r, c, value, col_formats[c][value[0] in FORMULA_STARTS]):
+            if type(value) is str:
+                if c in wrap_width:
+                    longest = max(longest, len(value) * 2 / wrap_width[c])
+                if len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():
+                    if value and write_string(r, c, value, col_formats[c][value[0] in FORMULA_STARTS]):
+                        not_written(-1, detail, r, c)
+                else:
+                    cells.value(detail, r, c, value, c in amount_cols, (line, book.original[c]))
+            elif (whole := integral(value)) is not None:  # what cells.value writes for it, without introspection
+                if write_number(r, c, whole, number_formats[c]):
                     not_written(-1, detail, r, c)
             else:
-                cells.value(detail, r, c, value, c in book.amount_cols, (line, book.original[c]))
-            if i < WIDTH_SAMPLE:
+                cells.value(detail, r, c, value, c in amount_cols, (line, book.original[c]))
+            if sampling:
                 widths[c] = max(widths[c], display_width(_sample(value)))
         added = _added_values(book, i, line, d)
-        for key, (kind, value) in added.items():
-            if value is None or value == "":
-                continue
-            c = book.added[key]
-            if key == "review_percent":
-                cells.percent(detail, r, c, value, "input_percent")
-            elif isinstance(value, Decimal):
-                numeric = cells.number(detail, r, c, value, kind, (line, book.headers[c]) if key == "amount" else None)
-                if key == "amount" and numeric:
-                    book.workbook_total += value
-            else:
-                cells.text(detail, r, c, value, kind)
-            if i < WIDTH_SAMPLE:
-                widths[c] = max(widths[c], display_width(_sample(value)))
+        added_cells.write(r, line, added, widths if sampling else None)
         longest = max(longest, len(added["evidence"][1]) * 2 / wrap_width[evidence_col])
         if longest > 1:
             _row_height(detail, r, longest)
         if line.kind == LINE:
             formulas.write(detail, r, line, d, book.finals[i])
-        digest.update(_data_row(book, data, r, line, d).encode("utf-8") + b"\n")
+        digest.update(data_rows.write(r, line, d).encode("utf-8") + b"\n")
         if d.status == REVIEW:
             review_row += 1
             _review_row(book, review, review_row, r, line, d, added, review_widths)
@@ -92,6 +91,49 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
     widths_review = [min(max(w + 2, 8), 24) for w in review_widths]
     widths_review[3], widths_review[7] = 40, 60  # wrapped: the row heights above assume these widths
     book.finish_table(review, len(REVIEW_HEADERS), review_row, widths_review)
+
+
+class AddedCells:
+    """Writes the constant added cells of a 明細 row (common cells directly, with cached formats)."""
+
+    def __init__(self, book: "Book", ws: Any) -> None:
+        self.book, self.ws = book, ws
+        self.kind_formats: dict[str | None, tuple[Any, Any]] = {}  # style → its format without and with quote prefix
+        self.amount_col = book.added["amount"]
+
+    def write(self, r: int, line: LineItem, added: dict[str, tuple[str | None, Any]], widths: list[int] | None) -> None:
+        """Write row ``r``'s added cells; widen ``widths`` (if given) to their contents."""
+        book, ws, cells, kind_formats, amount_col = self.book, self.ws, self.book.cells, self.kind_formats, self.amount_col
+        added_cols, write_string, write_number = book.added, ws.write_string, ws.write_number
+        for key, (kind, value) in added.items():
+            if value is None or value == "":
+                continue
+            c = added_cols[key]
+            formats = kind_formats.get(kind)
+            if formats is None:
+                formats = kind_formats[kind] = (cells.fmt(kind), cells.fmt(kind, True))
+            if type(value) is str:
+                if len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():  # what cells.text writes, cheaply
+                    if write_string(r, c, value, formats[value[0] in FORMULA_STARTS]):
+                        not_written(-1, ws, r, c)
+                else:
+                    cells.text(ws, r, c, value, kind)
+            elif key == "review_percent":
+                cells.percent(ws, r, c, value, "input_percent")
+            elif isinstance(value, Decimal):
+                whole = integral(value)
+                if whole is not None:  # what cells.number writes, without Decimal introspection
+                    if write_number(r, c, whole, formats[0]):
+                        not_written(-1, ws, r, c)
+                    numeric = True
+                else:
+                    numeric = cells.number(ws, r, c, value, kind, (line, book.headers[c]) if c == amount_col else None)
+                if c == amount_col and numeric:
+                    book.workbook_total += value
+            else:
+                cells.text(ws, r, c, value, kind)
+            if widths is not None:
+                widths[c] = max(widths[c], display_width(_sample(value)))
 
 
 def _start_detail(book: "Book", ws: Any) -> list[int]:
@@ -184,33 +226,59 @@ class RowFormulas:
         self.cols = [book.added[k] for k in ("category_name", "gender_amount")]
         self.none_test = ",".join(f'{{K}}="{w}"' for w in sorted(NONE_WORDS))
         self.matched = STATUS_LABELS[MATCHED]
+        self.amount_format = book.cells.fmt("amount")
+        self._parts: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
 
     def write(self, ws: Any, r: int, line: LineItem, d: Decision, final: Decision) -> None:
         """Write row ``r``'s formulas with their values from ``final``."""
-        book, L, n = self.book, self.L, r + 1
-        K, M, P, G, A, X = (f"${L[k]}{n}" for k in ("review_category", "review_amount", "review_percent",
-                                                      "suggested", "amount", "category_name"))
-        blank = f'AND({K}="",{M}="",{P}="")'
+        book = self.book
         rules = book.run.rules
         suggested_cat = rules.category(d.category) if d.category and d.status in (MATCHED, REVIEW) else None
         suggested = _quoted(suggested_cat.name) if suggested_cat else ""
         matched = suggested if d.status == MATCHED else ""
+        key = (matched, suggested, line.unit)
+        parts = self._parts.get(key)
+        if parts is None:
+            if _ROW in suggested:  # never in a real name; written without the cache
+                x, g = self.formulas(str(r + 1), matched, suggested, line.unit)
+            else:
+                x, g = self.formulas(_ROW, matched, suggested, line.unit)
+                parts = self._parts[key] = (x.split(_ROW), g.split(_ROW))
+        if parts is not None:
+            n = str(r + 1)
+            x, g = n.join(parts[0]), n.join(parts[1])
+        counted = final.status == MATCHED and final.category
+        cat = rules.category(final.category) if counted else None
+        gender = convert(final.gender_amount, line.unit, book.unit) if counted else Decimal(0)
+        book.cells.formula(ws, r, self.cols[0], x, cat.name if cat else "")
+        whole = integral(gender)
+        if whole is None:
+            book.cells.formula(ws, r, self.cols[1], g, gender, "amount")
+        elif ws.write_formula(r, self.cols[1], g, self.amount_format, whole):  # what cells.formula writes
+            not_written(-1, ws, r, self.cols[1])
+
+    def formulas(self, n: str, matched: str, suggested: str, unit: str) -> tuple[str, str]:
+        """The final category's and 性別預算數's formulas of row ``n`` (1-based, as text)."""
+        L = self.L
+        K, M, P, G, A, X = (f"${L[k]}{n}" for k in ("review_category", "review_amount", "review_percent",
+                                                      "suggested", "amount", "category_name"))
+        blank = f'AND({K}="",{M}="",{P}="")'
         none = "OR(" + self.none_test.format(K=K) + ")"
         # The final category by its name. IFNA (stored _xlfn.IFNA, as Excel writes it; LibreOffice reads it)
         # catches MATCH's #N/A: the typed text is neither a name nor an id.
         x = (f'=IF({blank},"{matched}",IF({K}="","{suggested}",IF({none},"",'
              f'_xlfn.IFNA(INDEX({NAME_NAMES},MATCH({K},{NAME_NAMES},0)),_xlfn.IFNA(INDEX({NAME_NAMES},MATCH({K},{NAME_IDS},0)),"？")))))')
-        f = format_amount(Decimal(UNITS[line.unit]) / UNITS[book.unit])
-        places = len(str(UNITS[line.unit])) - 1
+        f = format_amount(Decimal(UNITS[unit]) / UNITS[self.book.unit])
+        places = len(str(UNITS[unit])) - 1
         times, over = (f"*{f}", f"/{f}") if f != "1" else ("", "")
         share = f"_xlfn.IFNA(INDEX({NAME_SHARES},MATCH({X},{NAME_NAMES},0)),0)"
         g = (f'=IF(OR({X}="",{X}="？"),0,IF({blank},{G},IF({M}<>"",IF({A}<0,-1,1)*{M}{times},'
              f'IF({P}<>"",ROUND({A}*{P}{over},{places}){times},IF({G}<>"",{G},ROUND({A}*{share}{over},{places}){times})))))')
-        counted = final.status == MATCHED and final.category
-        cat = rules.category(final.category) if counted else None
-        gender = convert(final.gender_amount, line.unit, book.unit) if counted else Decimal(0)
-        book.cells.formula(ws, r, self.cols[0], x, cat.name if cat else "")
-        book.cells.formula(ws, r, self.cols[1], g, gender, "amount")
+        return x, g
+
+
+#: Stands for the row number in a cached formula (split on it, joined with the number).
+_ROW = "\x00"
 
 
 def _quoted(text: str) -> str:
@@ -218,25 +286,56 @@ def _quoted(text: str) -> str:
     return text.replace('"', '""')
 
 
-def _data_row(book: "Book", ws: Any, r: int, line: LineItem, d: Decision) -> str:
-    """One line on 資料: its 工作計畫, then all its fields as one JSON object with its check ``k``."""
-    values = (
-        line.file, line.sheet, line.row, line.kind, line.year, line.agency, line.plan, line.branch,
-        line.account_code, line.account, line.description,
-        format_amount(line.amount) if line.amount is not None else "", line.unit, d.status, d.category or "",
-        format_amount(d.share_percent) if d.share_percent is not None else "", format_amount(d.gender_amount),
-        d.rule, line.context,
-    )
-    if line.plan:
-        book.cells.text(ws, r, 0, line.plan)
-    body = json.dumps({k: v for k, v in zip(DATA_COLUMNS, values) if v not in (None, "")},
-                      ensure_ascii=False, separators=(",", ":"))
-    record = f'{body[:-1]},"k":"{record_check(body)}"}}'
-    # A record longer than a cell holds continues in the next cells (a description near 32,767).
-    for k in range(0, len(record), DATA_CHUNK):
-        if ws.write_string(r, 1 + k // DATA_CHUNK, record[k:k + DATA_CHUNK]):
-            not_written(-1, ws, r, 1 + k // DATA_CHUNK)
-    return record
+class DataRows:
+    """Writes the lines on 資料: each its 工作計畫, then all its fields as one JSON object with its check ``k``."""
+
+    def __init__(self, book: "Book", ws: Any) -> None:
+        self.book, self.ws = book, ws
+        self.keys = [json.dumps(k) + ":" for k in DATA_COLUMNS]
+        self.plan_formats = (book.cells.fmt(None), book.cells.fmt(None, True))
+
+    def write(self, r: int, line: LineItem, d: Decision) -> str:
+        """Write line ``r``'s record (the JSON ``json.dumps`` makes, built directly); the record."""
+        values = (
+            line.file, line.sheet, line.row, line.kind, line.year, line.agency, line.plan, line.branch,
+            line.account_code, line.account, line.description,
+            format_amount(line.amount) if line.amount is not None else "", line.unit, d.status, d.category or "",
+            format_amount(d.share_percent) if d.share_percent is not None else "", format_amount(d.gender_amount),
+            d.rule, line.context,
+        )
+        ws = self.ws
+        plan = line.plan
+        if plan:
+            if len(plan) <= MAX_CELL_TEXT // 2 and plan.isprintable():  # what cells.text writes, cheaply
+                if ws.write_string(r, 0, plan, self.plan_formats[plan[0] in FORMULA_STARTS]):
+                    not_written(-1, ws, r, 0)
+            else:
+                self.book.cells.text(ws, r, 0, plan)
+        fields = []
+        for key, v in zip(self.keys, values):
+            kind = type(v)
+            if kind is str:
+                if v:
+                    fields.append(key + _json_text(v))
+            elif kind is int:
+                fields.append(key + int.__repr__(v))
+            elif v is not None and v != "":
+                fields.append(key + json.dumps(v, ensure_ascii=False, separators=(",", ":")))
+        body = "{" + ",".join(fields) + "}"
+        record = f'{body[:-1]},"k":"{record_check(body)}"}}'
+        # A record longer than a cell holds continues in the next cells (a description near 32,767).
+        if len(record) <= DATA_CHUNK:
+            if ws.write_string(r, 1, record):
+                not_written(-1, ws, r, 1)
+            return record
+        for k in range(0, len(record), DATA_CHUNK):
+            if ws.write_string(r, 1 + k // DATA_CHUNK, record[k:k + DATA_CHUNK]):
+                not_written(-1, ws, r, 1 + k // DATA_CHUNK)
+        return record
+
+
+#: A string as JSON text without escaping non-ASCII (what ``json.dumps(..., ensure_ascii=False)`` writes).
+_json_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def _review_row(book: "Book", ws: Any, row: int, r: int, line: LineItem, d: Decision,

@@ -3,9 +3,7 @@ text that stays text, print setup, and the report written as .ods."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import zipfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,6 +13,7 @@ import pytest
 from budget.outputs.backends import open_book
 from budget.outputs.ods import Workbook, verify_ods
 from budget.outputs.openformula import to_openformula
+from test_libreoffice_recalc import recalculated
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 NS = {"office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
@@ -22,15 +21,6 @@ NS = {"office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
       "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
       "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
       "fo": "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"}
-RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
-xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse">\
-<value>0</value></prop></item>
-</oor:items>
-"""
-
-
 @pytest.mark.parametrize("excel, openformula", [
     ("=SUM(A1:A9)", "of:=SUM([.A1:.A9])"),
     ("=SUMIFS('明細'!$F$2:$F$9,'明細'!$A$2:$A$9,\"x,y\")", "of:=SUMIFS([$'明細'.$F$2:.$F$9];[$'明細'.$A$2:.$A$9];\"x,y\")"),
@@ -141,20 +131,6 @@ def test_calamine_reads_back_values_text_and_cached_results(tmp_path):
     assert [row[0] for row in summary[:9]] == [900.0, 600.0, 10.0, 0.33, 4.0, 20.0, "遞增", 1500.0, "看第5列"]
 
 
-def _recalculated(src: Path, work: Path) -> Path:
-    profile = work / "lo-profile"
-    (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
-    outdir = work / "lo-out"
-    outdir.mkdir(exist_ok=True)
-    cmd = [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-           "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(src)]
-    done = subprocess.run(cmd, capture_output=True, timeout=240, env={**os.environ, "HOME": str(work)})
-    out = outdir / (src.stem + ".xlsx")
-    assert out.exists(), f"LibreOffice wrote nothing: {done.stdout!r} {done.stderr!r}"
-    return out
-
-
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_recomputes_every_formula(tmp_path):
     import openpyxl
@@ -167,7 +143,7 @@ def test_libreoffice_recomputes_every_formula(tmp_path):
         for info in zin.infolist():
             data = text.encode() if info.filename == "content.xml" else zin.read(info.filename)
             zout.writestr(info, data)
-    book = openpyxl.load_workbook(_recalculated(wrong, tmp_path), data_only=True)
+    book = openpyxl.load_workbook(recalculated(wrong, tmp_path), data_only=True)
     values = [book["摘要"].cell(r, 1).value for r in range(1, 10)]
     assert values == [900, 600, 10, 0.33, 4, 20, "遞增", 1500, "看第5列"]
     assert book["資料"].sheet_state == "hidden"

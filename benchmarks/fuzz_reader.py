@@ -170,37 +170,13 @@ def run_case(index: int, source: Path, data: bytes, what: str, timeout: float, w
 
 def time_formula_sheet(rows: int) -> None:
     """Read an .xlsx whose ``rows`` amounts are formulas with cached values (as Excel saves them); print the time."""
-    sys.path.insert(0, str(ROOT))
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    from exportfixtures import xlsx_formula_amounts  # the same file the tests build
+
     from budget.exports import read_exports
 
-    body = io.StringIO()
-    body.write('<row r="1"><c r="A1" t="inlineStr"><is><t>說明</t></is></c>'
-               '<c r="B1" t="inlineStr"><is><t>金額</t></is></c></row>')
-    for r in range(2, rows + 2):
-        body.write(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>項目{r}</t></is></c>'
-                   f'<c r="B{r}" s="1"><f>C{r}*2</f><v>{r * 2}</v></c><c r="C{r}"><v>{r}</v></c></row>')
-    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "formulas.xlsx"
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                       'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
-                       'formats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-                       '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-                       'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml"'
-                       ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                       "</Types>")
-            z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
-                       f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-            z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{ns}" xmlns:r="{rel}"><sheets>'
-                       '<sheet name="歲出" sheetId="1" r:id="rId1"/></sheets></workbook>')
-            z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="{pkg}">'
-                       f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
-                       "</Relationships>")
-            z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet xmlns="{ns}"><sheetData>'
-                       f"{body.getvalue()}</sheetData></worksheet>")
+        path = xlsx_formula_amounts(Path(tmp), rows)
         started, cpu = time.perf_counter(), time.process_time()
         result = read_exports([path])
         print(f"{rows:,} formula amounts: {len(result.lines):,} lines read in {time.perf_counter() - started:.1f} s "

@@ -68,6 +68,14 @@ async def downloads(request: Request) -> Response:
                   imported=request.query_params.get("imported"))
 
 
+def _workbook_format(request: Request) -> str:
+    """The download's format from its path (``xlsx`` or ``ods``); any other is not found."""
+    fmt = request.path_params["fmt"]
+    if fmt not in ("xlsx", "ods"):
+        raise HTTPException(404, "只提供 .xlsx 與 .ods")
+    return fmt
+
+
 def _write_annotated(request: Request, run: Any, folder: Path, suffix: str) -> Path:
     result = request.app.state.runner.result(run["id"])
     target = folder / f"{_stem(run, request)}.性別預算{suffix}"
@@ -78,9 +86,7 @@ def _write_annotated(request: Request, run: Any, folder: Path, suffix: str) -> P
 async def annotated(request: Request) -> Response:
     """The annotated workbook (.xlsx or .ods) with every browser review in its review columns."""
     run = done_run_or_404(request)
-    fmt = request.path_params["fmt"]
-    if fmt not in ("xlsx", "ods"):
-        raise HTTPException(404, "只提供 .xlsx 與 .ods")
+    fmt = _workbook_format(request)
     folder = _scratch(request)
     try:
         path = await run_in_threadpool(_write_annotated, request, run, folder, "." + fmt)
@@ -111,9 +117,7 @@ def _write_report(request: Request, run: Any, folder: Path, unit: str | None, co
 async def report(request: Request) -> Response:
     """The annual report (.xlsx or .ods); ``?unit=千元`` and ``?compare=<upload>`` (repeatable) for earlier years."""
     run = done_run_or_404(request)
-    fmt = request.path_params["fmt"]
-    if fmt not in ("xlsx", "ods"):
-        raise HTTPException(404, "只提供 .xlsx 與 .ods")
+    fmt = _workbook_format(request)
     unit = request.query_params.get("unit") or None
     if unit is not None and canonical_unit(unit) is None:
         return problems_response(request, [Problem("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）",

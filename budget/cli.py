@@ -610,6 +610,8 @@ def classify(
         _print_classify(result)
     if timings:
         typer.echo("耗時 timings: " + "，".join(f"{k} {v:.2f}s" for k, v in result.timings.items()), err=True)
+        if result.write_processes:
+            typer.echo("寫出程序 write processes: " + result.write_processes, err=True)
     raise typer.Exit(result.exit_code)
 
 

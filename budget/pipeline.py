@@ -57,6 +57,7 @@ class RunResult:
     output: str | None = None
     started: datetime = field(default_factory=lambda: datetime.now().astimezone())
     tool_version: str = __version__
+    write_processes: str = ""  # how the workbook's rows were written (budget.outputs.annotated.WorkbookReport.processes)
 
     @property
     def review_count(self) -> int:
@@ -189,6 +190,7 @@ def _run(inputs: list[Path], rules: RuleSet, target: Path, *, options: ReadOptio
                               inputs=inputs)
         timings["write"] = time.perf_counter() - t0
         result.problems.extend(report.problems)
+        result.write_processes = report.processes
         totals.workbook_total = report.workbook_total
     result.problems.extend(_inputs_unchanged(read.sources))
     return result

@@ -223,6 +223,13 @@ class CellWriter:
             f = self._formats[key] = self.book.add_format(props)
         return f
 
+    def index_formats(self) -> None:
+        """Fix the style index of every format made so far (.xlsx: as if each had been used once)."""
+        for f in self._formats.values():
+            index = getattr(f, "_get_xf_index", None)
+            if index is not None:
+                index()
+
     def text(self, ws: Any, row: int, col: int, value: str, kind: str | None = None, where: Where = None) -> None:
         """Write ``value`` as a string cell, cleaned and within the cell limit; problems if ``where``."""
         if not (value.isprintable() and len(value) <= MAX_CELL_TEXT // 2):  # else the common case, cheaply

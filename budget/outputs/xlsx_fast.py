@@ -100,6 +100,7 @@ class FastSheet(Worksheet):
         self._spool_name: str | None = None
         self._has_rows = False
         self._styles: dict[Any, str] = {}
+        self._parts: list[str] = []  # finished row files before the spool, in row order (see adopt_rows)
 
     def _initialize(self, init_data: dict[str, Any]) -> None:
         # The base class must not open its own row file nor use shared strings: this sheet streams.
@@ -330,6 +331,70 @@ class FastSheet(Worksheet):
         self._row, self._cells = -1, {}
         self._flushed_below = max(self._flushed_below, limit if below is not None else (self.dim_rowmax or 0) + 1)
 
+    # --- rows written by another process -----------------------------------------------------
+
+    def before_fork(self) -> None:
+        """Push buffered row text to the row file, so that a forked process shares no unwritten buffer."""
+        if self._spool is not None:
+            self._spool.flush()
+
+    def begin_detached(self, first_row: int) -> None:
+        """In a forked process: write rows from ``first_row`` on into a row file of its own.
+
+        Rows below ``first_row`` are the parent's: pending ones are forgotten here, and writing one
+        raises :class:`RowAlreadyWritten`.
+        """
+        self._spool, self._spool_name, self._parts, self._has_rows = None, None, [], False  # the parent's file stays open
+        self._pending = {r: cells for r, cells in self._pending.items() if r >= first_row}
+        for r in [r for r in self.table if r < first_row]:
+            del self.table[r]
+        self._row, self._cells = -1, {}
+        self._flushed_below = max(self._flushed_below, first_row)
+        self._links_before = self.hlink_count
+
+    def detach_rows(self) -> dict[str, Any]:
+        """Stream every row to disk and hand the row file over: what :meth:`adopt_rows` takes.
+
+        Called in a forked process that wrote a later stretch of rows of this sheet; the row file is
+        then the other process's to keep or delete. Hyperlinks of those rows go with it.
+        """
+        self._flush()
+        spool, self._spool = self._spool, None
+        if spool is not None:
+            spool.close()
+        return {"rows": self._spool_name if self._has_rows else None,
+                "dims": (self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax),
+                "hyperlinks": {r: dict(cols) for r, cols in self.hyperlinks.items() if cols},
+                "links_added": self.hlink_count - getattr(self, "_links_before", 0)}
+
+    def adopt_rows(self, part: dict[str, Any], first_row: int) -> None:
+        """Take the rows another process wrote (from :meth:`detach_rows`) as this sheet's rows from ``first_row`` on.
+
+        Every row this sheet has below ``first_row`` is streamed first; afterwards only rows below
+        the adopted ones' end may not be written.
+        """
+        self._flush()
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+            self._parts.append(self._spool_name)  # type: ignore[arg-type]
+            self._spool_name = None
+        rowmin, rowmax, colmin, colmax = part["dims"]
+        if part["rows"] is not None:
+            self._parts.append(part["rows"])
+            self._has_rows = True
+        if rowmax is not None and rowmax >= first_row:
+            if self.dim_rowmin is None or rowmin < self.dim_rowmin:
+                self.dim_rowmin = rowmin
+            self.dim_rowmax = rowmax if self.dim_rowmax is None else max(self.dim_rowmax, rowmax)
+            self.dim_colmin = colmin if self.dim_colmin is None else min(self.dim_colmin, colmin)
+            self.dim_colmax = colmax if self.dim_colmax is None else max(self.dim_colmax, colmax)
+            self._flushed_below = max(self._flushed_below, rowmax + 1)
+        for r, cols in part["hyperlinks"].items():
+            if r >= first_row:
+                self.hyperlinks[r].update(cols)
+        self.hlink_count += part["links_added"]
+
     def _assemble_xml_file(self) -> None:
         self._flush()  # the <dimension> element, written before the data, needs every row's columns
         super()._assemble_xml_file()
@@ -341,18 +406,21 @@ class FastSheet(Worksheet):
             return
         self._xml_start_tag("sheetData")
         spool, self._spool = self._spool, None
-        try:
-            spool.flush()
-            spool.seek(0)
-            with open(self._spool_name, encoding="utf-8", newline="") as src:  # type: ignore[arg-type]
-                while True:
-                    chunk = src.read(1 << 20)
-                    if not chunk:
-                        break
-                    self.fh.write(chunk)
-        finally:
+        if spool is not None:
             spool.close()
-            os.unlink(self._spool_name)  # type: ignore[arg-type]
+            self._parts.append(self._spool_name)  # type: ignore[arg-type]
+        parts, self._parts = self._parts, []
+        try:
+            for name in parts:
+                with open(name, encoding="utf-8", newline="") as src:
+                    while True:
+                        chunk = src.read(1 << 20)
+                        if not chunk:
+                            break
+                        self.fh.write(chunk)
+        finally:
+            for name in parts:
+                os.unlink(name)
         self._xml_end_tag("sheetData")
 
     def _write_optimized_sheet_data(self) -> None:  # never used: this sheet is not constant_memory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,6 +37,7 @@ class WorkbookReport:
     workbook_total: Decimal
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    processes: str = ""  # "2": a second process wrote half the rows; else why one did (empty: too few lines)
 
 
 def write_annotated_workbook(path: str | Path, run: "RunResult", *, reviews: Mapping[int, ReviewEntry] | None = None,
@@ -70,6 +72,8 @@ class Book:
         self.final_totals: Totals = compute_totals(run.lines, self.finals, run.rules, unit=self.unit) \
             if reviews else run.totals
         self.data_digest = ""
+        self.scratch: list[str] = []  # folders of a second writing process, removed when the workbook is closed
+        self.parallel_note = ""  # how the rows were written: "2" (two processes) or why on one
         self.print_rows: dict[str, tuple[int, int]] = {}
         self.choices_range = ""
 
@@ -201,14 +205,18 @@ class Book:
             for name, ws in sheets.items():
                 printing.print_setup(ws, name, self.print_rows.get(name))
         finally:
-            self.wb.close()
+            try:
+                self.wb.close()
+            finally:
+                for folder in self.scratch:
+                    shutil.rmtree(folder, ignore_errors=True)
         return WorkbookReport(str(self.path), len(self.run.lines), self.workbook_total, self.problems,
-                              time.perf_counter() - started)
+                              time.perf_counter() - started, self.parallel_note)
 
-    def finish_table(self, ws: Any, columns: int, rows: int, widths: list[int]) -> None:
-        """Widths, frozen header row and filter of a plain table sheet."""
+    def finish_table(self, ws: Any, columns: int, rows: int, widths: list[int], formats: bool = True) -> None:
+        """Widths (and, if ``formats``, wrapping of wide columns), frozen header row and filter of a plain table sheet."""
         for c, w in enumerate(widths):
-            ws.set_column(c, c, w, self.cells.fmt("wrap" if w >= 40 else "plain"))
+            ws.set_column(c, c, w, self.cells.fmt("wrap" if w >= 40 else "plain") if formats else None)
         ws.freeze_panes(1, 0)
         if columns:
             ws.autofilter(0, 0, max(rows, 1), columns - 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -30,67 +31,232 @@ def record_check(record: str) -> str:
 
 
 def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
-    """Write 明細, 資料 and 待覆核 row by row (in constant-memory mode rows go out as written)."""
-    run, cells = book.run, book.cells
-    n = len(run.lines)
-    widths = _start_detail(book, detail)
-    _start_data(book, data)
-    review_widths = _start_review(book, review)
-    formulas = RowFormulas(book)
-    data_rows = DataRows(book, data)
-    digest = hashlib.sha256()
-    review_row = 0
-    write_string, write_number = detail.write_string, detail.write_number
-    col_formats = book.col_formats
-    wrap_width = book.wrap_width
-    amount_cols = book.amount_cols
-    evidence_col = book.added["evidence"]
-    # The original cells' number formats (whole numbers).
-    number_formats = {c: cells.fmt("amount" if c in amount_cols else None) for c in range(len(book.original))}
-    added_cells = AddedCells(book, detail)
-    for i, (line, d) in enumerate(zip(run.lines, run.decisions, strict=True)):
-        r = i + 1
-        sampling = i < WIDTH_SAMPLE
-        values, positions = book.positions_of(line)
-        longest = 0.0  # the most lines a wrapped cell of this row needs (CJK counted wide: an estimate from above)
-        for j, value in enumerate(values):
-            if value is None:
-                continue
-            c = positions[j]
-            if type(value) is str:
-                if c in wrap_width:
-                    longest = max(longest, len(value) * 2 / wrap_width[c])
-                if len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():
-                    if value and write_string(r, c, value, col_formats[c][value[0] in FORMULA_STARTS]):
+    """Write 明細, 資料 and 待覆核 row by row (rows go out to disk as written).
+
+    With many lines and a second CPU (see :mod:`budget.outputs.forked`), a forked process writes the
+    second half of the rows while this one writes the first; its rows are then taken over as they
+    are. If it cannot, this process writes them itself: the workbook is the same either way.
+    """
+    rows = _Rows(book, detail, data, review)
+    n = len(book.run.lines)
+    split = _split_point(book, (detail, data, review), n)
+    if split is None:
+        rows.write(0, n)
+    else:
+        import tempfile
+
+        from .. import forked
+
+        for ws in (detail, data, review):
+            ws.before_fork()
+        # The second process's files, in a folder of their own: gone with it if it dies (the rows are moved out of it).
+        folder = tempfile.mkdtemp(prefix="rows-", dir=detail.tmpdir)
+        book.scratch.append(folder)
+        child = forked.start(lambda: rows.detached(split, n, folder))
+        try:
+            rows.write(0, split, progress_scale=n / split)
+        except BaseException:
+            child.abandon()
+            raise
+        ok, part = child.join()
+        if not ok or not rows.adopt(part, split):
+            book.parallel_note = f"第二個程序未完成，改由本程序寫出 (second process did not finish): {str(part)[-300:]}" \
+                if not ok else "第二個程序用了新格式或共用字串，改由本程序寫出 (second process needed new formats or shared strings)"
+            rows.discard(part if ok else None)
+            rows.write(split, n)
+    rows.finish()
+
+
+#: Fewer lines than this are written by one process (forking costs more than it saves).
+PARALLEL_MIN_LINES = 20_000
+
+
+def _split_point(book: "Book", sheets: tuple[Any, ...], n: int) -> int | None:
+    """Where a forked process takes over the rows, or None to write them all here."""
+    from .. import forked
+
+    if n < PARALLEL_MIN_LINES or not all(hasattr(ws, "begin_detached") for ws in sheets):
+        book.parallel_note = "" if n < PARALLEL_MIN_LINES else "此寫出程式不分工 (this writer writes on one core)"
+        return None
+    reason = forked.why_not()
+    if reason is not None:
+        book.parallel_note = reason
+        return None
+    # Every review row links to 明細: the links per sheet are limited (65,530), which one process checks.
+    reviews = sum(1 for d in book.run.decisions if d.status == REVIEW)
+    if reviews > 60_000:
+        book.parallel_note = "待覆核連結過多 (too many review links to split)"
+        return None
+    book.parallel_note = "2"
+    return max(n // 2, WIDTH_SAMPLE + 1)
+
+
+class _Rows:
+    """The rows of 明細, 資料 and 待覆核, written in stretches (all of them, or two halves by two processes)."""
+
+    def __init__(self, book: "Book", detail: Any, data: Any, review: Any) -> None:
+        self.book, self.detail, self.data, self.review = book, detail, data, review
+        self.widths = _start_detail(book, detail)
+        _start_data(book, data)
+        self.review_widths = _start_review(book, review)
+        self.formulas = RowFormulas(book)
+        self.data_rows = DataRows(book, data)
+        self.added_cells = AddedCells(book, detail)
+        # The original cells' number formats (whole numbers).
+        self.number_formats = {c: book.cells.fmt("amount" if c in book.amount_cols else None)
+                               for c in range(len(book.original))}
+        _index_row_formats(book)
+        self.digest = hashlib.sha256()
+        self.records = self.digest.update  # where each 資料 record goes (its bytes and a newline)
+        self.review_row = 0
+
+    def write(self, start: int, stop: int, progress_scale: float = 1.0) -> None:
+        """Write lines ``start``…``stop - 1`` (rows ``start + 1``…): their 明細, 資料 and 待覆核 rows."""
+        book, detail, cells = self.book, self.detail, self.book.cells
+        run = book.run
+        n = len(run.lines)
+        widths, formulas, data_rows, added_cells = self.widths, self.formulas, self.data_rows, self.added_cells
+        records, number_formats = self.records, self.number_formats
+        write_string, write_number = detail.write_string, detail.write_number
+        col_formats = book.col_formats
+        wrap_width = book.wrap_width
+        amount_cols = book.amount_cols
+        evidence_col = book.added["evidence"]
+        lines, decisions, finals = run.lines, run.decisions, book.finals
+        for i in range(start, stop):
+            line, d = lines[i], decisions[i]
+            r = i + 1
+            sampling = i < WIDTH_SAMPLE
+            values, positions = book.positions_of(line)
+            longest = 0.0  # the most lines a wrapped cell of this row needs (CJK counted wide: an estimate from above)
+            for j, value in enumerate(values):
+                if value is None:
+                    continue
+                c = positions[j]
+                if type(value) is str:
+                    if c in wrap_width:
+                        longest = max(longest, len(value) * 2 / wrap_width[c])
+                    if len(value) <= MAX_CELL_TEXT // 2 and value.isprintable():
+                        if value and write_string(r, c, value, col_formats[c][value[0] in FORMULA_STARTS]):
+                            not_written(-1, detail, r, c)
+                    else:
+                        cells.value(detail, r, c, value, c in amount_cols, (line, book.original[c]))
+                elif (whole := integral(value)) is not None:  # what cells.value writes for it, without introspection
+                    if write_number(r, c, whole, number_formats[c]):
                         not_written(-1, detail, r, c)
                 else:
                     cells.value(detail, r, c, value, c in amount_cols, (line, book.original[c]))
-            elif (whole := integral(value)) is not None:  # what cells.value writes for it, without introspection
-                if write_number(r, c, whole, number_formats[c]):
-                    not_written(-1, detail, r, c)
-            else:
-                cells.value(detail, r, c, value, c in amount_cols, (line, book.original[c]))
-            if sampling:
-                widths[c] = max(widths[c], display_width(_sample(value)))
-        added = _added_values(book, i, line, d)
-        added_cells.write(r, line, added, widths if sampling else None)
-        longest = max(longest, len(added["evidence"][1]) * 2 / wrap_width[evidence_col])
-        if longest > 1:
-            _row_height(detail, r, longest)
-        if line.kind == LINE:
-            formulas.write(detail, r, line, d, book.finals[i])
-        digest.update(data_rows.write(r, line, d).encode("utf-8") + b"\n")
-        if d.status == REVIEW:
-            review_row += 1
-            _review_row(book, review, review_row, r, line, d, added, review_widths)
-        if book.progress is not None and (r % 2000 == 0 or r == n):
-            book.progress("write", r, n)
-    book.data_digest = digest.hexdigest()
-    _finish_detail(book, detail, widths, n)
-    book.finish_table(data, len(DATA_HEADER), n, [30, 80])
-    widths_review = [min(max(w + 2, 8), 24) for w in review_widths]
-    widths_review[3], widths_review[7] = 40, 60  # wrapped: the row heights above assume these widths
-    book.finish_table(review, len(REVIEW_HEADERS), review_row, widths_review)
+                if sampling:
+                    widths[c] = max(widths[c], display_width(_sample(value)))
+            added = _added_values(book, i, line, d)
+            added_cells.write(r, line, added, widths if sampling else None)
+            longest = max(longest, len(added["evidence"][1]) * 2 / wrap_width[evidence_col])
+            if longest > 1:
+                _row_height(detail, r, longest)
+            if line.kind == LINE:
+                formulas.write(detail, r, line, d, finals[i])
+            records(data_rows.write(r, line, d).encode("utf-8") + b"\n")
+            if d.status == REVIEW:
+                self.review_row += 1
+                _review_row(book, self.review, self.review_row, r, line, d, added, self.review_widths)
+            if book.progress is not None and (r % 2000 == 0 or r == n):
+                book.progress("write", min(int(r * progress_scale), n - 1) if progress_scale != 1.0 else r, n)
+
+    # --- the second process's half ------------------------------------------------------------
+
+    def detached(self, start: int, stop: int, folder: str) -> dict[str, Any]:
+        """(In the forked process) write lines ``start``…``stop - 1`` into row files of their own in ``folder``;
+        what :meth:`adopt` takes."""
+        import tempfile
+
+        book = self.book
+        book.progress = None
+        sheets = (self.detail, self.data, self.review)
+        self.review_row = sum(1 for d in book.run.decisions[:start] if d.status == REVIEW)
+        for ws, first in zip(sheets, (start + 1, start + 1, self.review_row + 1)):
+            ws.tmpdir = folder
+            ws.begin_detached(first)
+        problems_before, total_before = len(book.problems), book.workbook_total
+        formats_before, strings_before = _format_count(book.wb), book.wb.str_table.count
+        fd, records_path = tempfile.mkstemp(suffix=".records", dir=folder)
+        try:
+            with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+                self.records = out.write
+                self.write(start, stop)
+        except BaseException:
+            os.unlink(records_path)
+            raise
+        return {"sheets": [ws.detach_rows() for ws in sheets], "records": records_path,
+                "problems": book.problems[problems_before:], "total": book.workbook_total - total_before,
+                "review_widths": self.review_widths, "review_row": self.review_row,
+                "formats_changed": _format_count(book.wb) != formats_before or book.wb.str_table.count != strings_before}
+
+    def adopt(self, part: dict[str, Any], start: int) -> bool:
+        """Take over the forked process's rows (from line ``start`` on); False if they cannot be (new formats)."""
+        if part["formats_changed"]:
+            return False
+        book = self.book
+        for ws, sheet_part in zip((self.detail, self.data, self.review), part["sheets"]):
+            ws.adopt_rows(sheet_part, start + 1 if ws is not self.review else self.review_row + 1)
+        with open(part["records"], "rb") as src:
+            while chunk := src.read(1 << 20):
+                self.digest.update(chunk)
+        os.unlink(part["records"])
+        book.problems.extend(part["problems"])
+        book.workbook_total += part["total"]
+        self.review_widths[:] = [max(a, b) for a, b in zip(self.review_widths, part["review_widths"])]
+        self.review_row = part["review_row"]
+        return True
+
+    @staticmethod
+    def discard(part: dict[str, Any] | None) -> None:
+        """Delete the row files of a forked process's rows that are not taken over."""
+        if not part:
+            return
+        for name in [p["rows"] for p in part["sheets"]] + [part["records"]]:
+            if name:
+                try:
+                    os.unlink(name)
+                except OSError:
+                    pass
+
+    def finish(self) -> None:
+        """Widths, filters, validations: what needs every row written."""
+        book = self.book
+        n = len(book.run.lines)
+        book.data_digest = self.digest.hexdigest()
+        _finish_detail(book, self.detail, self.widths, n)
+        # 資料 is read by programs: no column styles (set now, they would reach only the rows not yet on disk).
+        book.finish_table(self.data, len(DATA_HEADER), n, [30, 80], formats=False)
+        widths_review = [min(max(w + 2, 8), 24) for w in self.review_widths]
+        widths_review[3], widths_review[7] = 40, 60  # wrapped: the row heights above assume these widths
+        book.finish_table(self.review, len(REVIEW_HEADERS), self.review_row, widths_review)
+
+
+#: The styles a row may use (with and without the quote prefix), and the decimals an amount may show.
+ROW_STYLES = (None, "text", "amount", "wrap", "link", "input", "input_amount", "input_percent",
+              *(f"status_{s}" for s in STATUS_LABELS))
+ROW_DECIMALS = range(1, 5)
+
+
+def _index_row_formats(book: "Book") -> None:
+    """Create every format a row may use and fix its style index, before any row is written.
+
+    A forked process that needed a format this process has not indexed could not have its rows
+    taken over (the indices would differ); with them all indexed first, both processes agree.
+    """
+    fmt = book.cells.fmt
+    for kind in ROW_STYLES:
+        for quote in (False, True):
+            fmt(kind, quote)
+    for decimals in ROW_DECIMALS:
+        fmt("amount", decimals=decimals)
+    book.cells.index_formats()
+
+
+def _format_count(wb: Any) -> tuple[int, int]:
+    """How many formats the workbook has, and how many have a style index (a forked process may add neither)."""
+    return len(wb.formats), len(wb.xf_format_indices)
 
 
 class AddedCells:
@@ -325,11 +491,11 @@ class DataRows:
         record = f'{body[:-1]},"k":"{record_check(body)}"}}'
         # A record longer than a cell holds continues in the next cells (a description near 32,767).
         if len(record) <= DATA_CHUNK:
-            if ws.write_string(r, 1, record):
+            if ws.write_string(r, 1, record, self.plan_formats[0]):
                 not_written(-1, ws, r, 1)
             return record
         for k in range(0, len(record), DATA_CHUNK):
-            if ws.write_string(r, 1 + k // DATA_CHUNK, record[k:k + DATA_CHUNK]):
+            if ws.write_string(r, 1 + k // DATA_CHUNK, record[k:k + DATA_CHUNK], self.plan_formats[0]):
                 not_written(-1, ws, r, 1 + k // DATA_CHUNK)
         return record
 

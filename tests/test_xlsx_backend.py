@@ -270,3 +270,50 @@ def test_libreoffice_opens_and_recalculates(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(out / "lo.xlsx", data_only=True)["明細"]
     assert [ws["A4"].value, ws["B4"].value] == [6000, 2]
     assert ws["B1"].value == "=A1" and ws["B1"].data_type == "s"
+
+
+def test_dynamic_function_test_finds_every_formula_xlsxwriter_would() -> None:
+    from xlsxwriter.worksheet import re_dynamic_function
+
+    from budget.outputs.xlsx_fast import _DYNAMIC_NAMES, _dynamic
+
+    assert {"FILTER", "UNIQUE", "XLOOKUP", "LAMBDA", "SORT"} <= _DYNAMIC_NAMES
+    formulas = [f"={p}{name}({arg})" for name in sorted(_DYNAMIC_NAMES) + ["SUM", "IF", "INDEX", "MATCH", "LEN"]
+                for p in ("", "1+", "_xlfn.", "_xlfn._xlws.", "A1.", "'明細'!A1+", "x", "1", "_")
+                for arg in ("A1:A3", "")]
+    formulas += ['=IF(AND($T2="",$U2=""),$R2,_xlfn.IFNA(INDEX(類別名稱,MATCH($Y2,類別名稱,0)),"？"))', "=A1", "=1+2",
+                 '="FILTER("', "=LAMBDA(x,x+1)(2)", "=SUM(A1:A3)*UNIQUE(B1:B3)"]
+    for f in formulas:
+        if re_dynamic_function.search(f):
+            assert _dynamic(f), f  # never missed: such a formula must go through xlsxwriter's own code
+    assert not _dynamic('=IF(AND($T2="",$U2=""),$R2,_xlfn.IFNA(INDEX(類別名稱,MATCH($Y2,類別名稱,0)),"？"))')
+
+
+def test_row_settings_and_column_formats_match_xlsxwriter_across_the_window(tmp_path: Path) -> None:
+    """Rows with heights, hidden rows, row formats and column formats: the same as xlsxwriter's, on disk or not."""
+    n = ROW_WINDOW * 3
+    paths = {}
+    for name, factory in (("fast", FastBook), ("xlsxwriter", xlsxwriter.Workbook)):
+        paths[name] = path = tmp_path / f"{name}.xlsx"
+        book = factory(str(path), dict(XLSX_OPTIONS))
+        sheet = book.add_worksheet("s")
+        wide, bold = book.add_format({"bg_color": "#FFFBEA"}), book.add_format({"bold": True})
+        sheet.set_column(1, 1, 12, wide)
+        for r in range(n):
+            sheet.write_string(r, 0, f"r{r}", bold if r % 5 == 0 else None)
+            sheet.write_number(r, 1, r)  # no format of its own: the column's, or the row's
+            if r % 7 == 0:
+                sheet.set_row(r, 13.5 * (1 + r % 3) + 2)
+            if r % 11 == 0:
+                sheet.set_row(r, None, bold)
+            if r % 13 == 0:
+                sheet.set_row(r, 20, None, {"hidden": True})
+        sheet.set_row(n + 3, 40)  # a row with settings only
+        book.close()
+    fast, plain = (openpyxl.load_workbook(paths[k])["s"] for k in ("fast", "xlsxwriter"))
+    for r in range(1, n + 5):
+        a, b = fast.row_dimensions[r], plain.row_dimensions[r]
+        assert (a.height, a.hidden, a.customHeight) == (b.height, b.hidden, b.customHeight), r
+        for c in (1, 2):
+            x, y = fast.cell(r, c), plain.cell(r, c)
+            assert (x.value, x.font.b, x.fill.fgColor.rgb) == (y.value, y.font.b, y.fill.fgColor.rgb), (r, c)

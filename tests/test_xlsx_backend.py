@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
@@ -317,3 +318,38 @@ def test_row_settings_and_column_formats_match_xlsxwriter_across_the_window(tmp_
         for c in (1, 2):
             x, y = fast.cell(r, c), plain.cell(r, c)
             assert (x.value, x.font.b, x.fill.fgColor.rgb) == (y.value, y.font.b, y.fill.fgColor.rgb), (r, c)
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_the_threaded_package_holds_what_zipfile_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64) -> None:
+    """Parts deflated on threads (large ones through temp files) make the package zipfile makes, ZIP64 too."""
+    from budget.outputs import xlsx_fast
+
+    monkeypatch.setattr(xlsx_fast, "THREAD_PART_BYTES", 4096)
+    if zip64:
+        monkeypatch.setattr(xlsx_fast, "_ZIP32_LIMIT", 10_000)
+    parts = {"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": ("<row>明細 & 資料</row>" * 5000).encode(),
+             "xl/worksheets/sheet2.xml": os.urandom(50_000), "docProps/app.xml": b""}
+    packages = {}
+    for name, factory in (("zipfile", xlsx_fast._FastZip), ("threaded", xlsx_fast._ThreadedZip)):
+        folder = tmp_path / name
+        folder.mkdir()
+        packages[name] = tmp_path / f"{name}.zip"
+        kwargs = {"tmpdir": str(folder)} if name == "threaded" else {}
+        zf = factory(str(packages[name]), "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True, **kwargs)
+        for i, (arcname, data) in enumerate(parts.items()):
+            part = folder / f"part{i}"
+            part.write_bytes(data)
+            stamp = time.mktime((1980, 1, 31, 0, 0, 0, 0, 0, -1))  # what xlsxwriter sets
+            os.utime(part, (stamp, stamp))
+            zf.write(str(part), arcname)
+            part.unlink()  # as xlsxwriter does, at once
+        zf.close()
+        assert not list(folder.iterdir())  # no temp files left
+    with zipfile.ZipFile(packages["zipfile"]) as a, zipfile.ZipFile(packages["threaded"]) as b:
+        assert b.testzip() is None
+        assert [i.filename for i in b.infolist()] == list(parts)
+        for x, y in zip(a.infolist(), b.infolist()):
+            assert (x.filename, x.date_time, x.CRC, x.file_size, x.external_attr, x.compress_type) == \
+                   (y.filename, y.date_time, y.CRC, y.file_size, y.external_attr, y.compress_type)
+        assert all(b.read(name) == data for name, data in parts.items())

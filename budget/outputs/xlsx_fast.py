@@ -28,9 +28,13 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
+import struct
 import tempfile
 import threading
+import time as _clock
 import zipfile
+import zlib
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -478,12 +482,19 @@ class FastSheet(Worksheet):
             self._parts.append(self._spool_name)  # type: ignore[arg-type]
         parts, self._parts = self._parts, []
         try:
+            # The row files are UTF-8 as the part is: copied as bytes when the part is a file (no decoding).
+            raw = getattr(self.fh, "buffer", None)
+            if raw is not None and (getattr(self.fh, "encoding", "") or "").lower().replace("-", "") == "utf8":
+                self.fh.flush()
+            else:
+                raw = None
             for name in parts:
+                if raw is not None:
+                    with open(name, "rb") as src:
+                        shutil.copyfileobj(src, raw, 1 << 20)
+                    continue
                 with open(name, encoding="utf-8", newline="") as src:
-                    while True:
-                        chunk = src.read(1 << 20)
-                        if not chunk:
-                            break
+                    while chunk := src.read(1 << 20):
                         self.fh.write(chunk)
         finally:
             for name in parts:
@@ -516,6 +527,109 @@ class _FastZip(zipfile.ZipFile):
         super().__init__(*args, **kwargs)
 
 
+#: Parts at least this large are deflated on a thread of their own (zlib works without the interpreter lock).
+THREAD_PART_BYTES = 1 << 20
+_ZIP32_LIMIT = 0xFFFFFFFF
+
+
+def _deflate(src: Any, folder: str | None) -> tuple[int, int, int, Any]:
+    """Raw-deflate the rest of file ``src``: (CRC-32, size, compressed size, the compressed bytes or a temp file)."""
+    comp = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+    crc = size = 0
+    first = src.read(THREAD_PART_BYTES)
+    if len(first) < THREAD_PART_BYTES:  # a small part: in memory
+        data = comp.compress(first) + comp.flush()
+        return zlib.crc32(first), len(first), len(data), data
+    out = tempfile.TemporaryFile(dir=folder)
+    try:
+        chunk = first
+        while chunk:
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            out.write(comp.compress(chunk))
+            chunk = src.read(THREAD_PART_BYTES)
+        out.write(comp.flush())
+        csize = out.tell()
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return crc, size, csize, out
+
+
+class _ThreadedZip:
+    """The .xlsx package, as ``zipfile.ZipFile`` writes it for xlsxwriter, with large parts deflated on two threads.
+
+    xlsxwriter calls ``write(part_file, name)`` for each part and removes the file at once: the file
+    is opened first (a removed file stays readable while open, on POSIX), its deflating starts on a
+    worker thread, and :meth:`close` writes the package in xlsxwriter's order. A package that would
+    need ZIP64 (a part over 4 GB) is written by ``zipfile`` instead, from the same open files.
+    """
+
+    def __init__(self, filename: str, mode: str = "w", compression: int = zipfile.ZIP_DEFLATED,
+                 allowZip64: bool = True, tmpdir: str | None = None) -> None:  # noqa: N803 - zipfile's name
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.filename, self.tmpdir = filename, tmpdir
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deflate")
+        self._parts: list[tuple[str, os.stat_result, Any, Any]] = []
+
+    def write(self, filename: str, arcname: str) -> None:
+        src = open(filename, "rb")  # noqa: SIM115 - closed in close()
+        self._parts.append((arcname, os.fstat(src.fileno()), src, self._pool.submit(_deflate, src, self.tmpdir)))
+
+    def writestr(self, *args: Any) -> None:  # pragma: no cover - only xlsxwriter's in_memory mode, which FastBook refuses
+        raise NotImplementedError("in_memory")
+
+    def close(self) -> None:
+        try:
+            done = [(name, st, src, job.result()) for name, st, src, job in self._parts]
+            if sum(r[2] for *_, r in done) + sum(r[1] for *_, r in done) >= _ZIP32_LIMIT or len(done) >= 0xFFFF:
+                self._write_zip64(done)
+            else:
+                self._write(done)
+        finally:
+            self._pool.shutdown(wait=True)
+            for _, _, src, job in self._parts:
+                src.close()
+                if job.done() and not job.exception() and not isinstance(job.result()[3], bytes):
+                    job.result()[3].close()
+
+    def _write(self, done: list[tuple[str, os.stat_result, Any, tuple[int, int, int, Any]]]) -> None:
+        central: list[bytes] = []
+        with open(self.filename, "wb") as out:
+            for name, st, _, (crc, size, csize, data) in done:
+                t = _clock.localtime(st.st_mtime)
+                dostime = t[3] << 11 | t[4] << 5 | t[5] // 2
+                dosdate = (t[0] - 1980) << 9 | t[1] << 5 | t[2]
+                raw = name.encode("utf-8")
+                flags = 0 if raw.isascii() else 0x800
+                offset = out.tell()
+                out.write(struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, flags, zipfile.ZIP_DEFLATED, dostime,
+                                      dosdate, crc, csize, size, len(raw), 0) + raw)
+                if isinstance(data, bytes):
+                    out.write(data)
+                else:
+                    shutil.copyfileobj(data, out, 1 << 20)
+                central.append(struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 0 if os.name == "nt" else 3, 20, 0,
+                                           flags, zipfile.ZIP_DEFLATED, dostime, dosdate, crc, csize, size, len(raw),
+                                           0, 0, 0, 0, (st.st_mode & 0xFFFF) << 16, offset) + raw)
+            start = out.tell()
+            directory = b"".join(central)
+            out.write(directory)
+            out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central), len(central), len(directory),
+                                  start, 0))
+
+    def _write_zip64(self, done: list[tuple[str, os.stat_result, Any, Any]]) -> None:
+        with _FastZip(self.filename, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+            for name, st, src, _ in done:
+                info = zipfile.ZipInfo(name, _clock.localtime(st.st_mtime)[:6])
+                info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, (st.st_mode & 0xFFFF) << 16
+                src.seek(0)
+                with zf.open(info, "w", force_zip64=True) as dest:
+                    shutil.copyfileobj(src, dest, 1 << 20)
+
+
 _ZIP_LOCK = threading.Lock()
 
 
@@ -525,9 +639,14 @@ class FastBook(xlsxwriter.Workbook):
     worksheet_class = FastSheet
 
     def _store_workbook(self) -> None:
-        # xlsxwriter opens its ZipFile inside this method without a compression level: lend it ours.
+        # xlsxwriter opens its ZipFile inside this method: lend it ours (large parts on two threads, where a
+        # removed part file stays readable: POSIX), or zipfile's at our compression level.
+        tmpdir = self.tmpdir
+        threaded = os.name == "posix" and not self.in_memory
         with _ZIP_LOCK:
-            saved, xlsxwriter.workbook.ZipFile = xlsxwriter.workbook.ZipFile, _FastZip
+            saved = xlsxwriter.workbook.ZipFile
+            xlsxwriter.workbook.ZipFile = (lambda *a, **k: _ThreadedZip(*a, tmpdir=tmpdir, **k)) if threaded \
+                else _FastZip
             try:
                 super()._store_workbook()
             finally:

@@ -353,3 +353,18 @@ def test_the_threaded_package_holds_what_zipfile_would(tmp_path: Path, monkeypat
             assert (x.filename, x.date_time, x.CRC, x.file_size, x.external_attr, x.compress_type) == \
                    (y.filename, y.date_time, y.CRC, y.file_size, y.external_attr, y.compress_type)
         assert all(b.read(name) == data for name, data in parts.items())
+
+
+def test_formulas_of_one_shape_in_other_rows_are_tested_each_on_their_own(tmp_path: Path) -> None:
+    """The dynamic-array test is remembered per formula shape (row number taken out), never across shapes."""
+    path = tmp_path / "shapes.xlsx"
+    book = _book(path)
+    sheet = book.add_worksheet("s")
+    for r in range(1, 40):
+        sheet.write_formula(r, 0, f"=LEN(B{r + 1})", None, 0)
+        sheet.write_formula(r, 1, f"=_xlfn._xlws.SORT(C{r + 1}:C{r + 2})" if r % 2 else f"=SUM(C{r + 1}:C{r + 2})", None, 0)
+    book.close()
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    # xlsxwriter writes dynamic-array formulas as array formulas with cm="1": only the SORT rows
+    assert xml.count('cm="1"') == 20 and xml.count("SORT(") == 20 and xml.count("<f>SUM(") == 19 and xml.count("<f>LEN(") == 39

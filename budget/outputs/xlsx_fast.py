@@ -75,7 +75,9 @@ def _dynamic(formula: str) -> bool:
         return re_dynamic_function.search(formula) is not None
     if "(" not in formula:
         return False
-    return any(name.rpartition(".")[2] in _DYNAMIC_NAMES for name in _CALLED.findall(formula))
+    names = _CALLED.findall(formula)
+    return not _DYNAMIC_NAMES.isdisjoint(names) or any(
+        "." in name and name.rpartition(".")[2] in _DYNAMIC_NAMES for name in names)
 
 
 class RowAlreadyWritten(ValueError):
@@ -125,6 +127,7 @@ class FastSheet(Worksheet):
         self._parts: list[str] = []  # finished row files before the spool, in row order (see adopt_rows)
         self._bare: list[tuple[int, int]] = []  # cells written without a format: a row or column format may apply
         self._info_rows: set[int] = set()  # rows with row settings (set_row) not yet on disk
+        self._shapes: dict[str, bool] = {}  # formula shape → calls a dynamic-array function (see _dynamic)
 
     def _initialize(self, init_data: dict[str, Any]) -> None:
         # The base class must not open its own row file nor use shared strings: this sheet streams.
@@ -231,7 +234,7 @@ class FastSheet(Worksheet):
             return -1
         if not formula:
             return super()._write_formula(row, col, formula, cell_format, value)
-        if formula[0] == "{" or _dynamic(formula):
+        if formula[0] == "{" or self._dynamic(formula, row):
             if row < self._flushed_below:
                 raise RowAlreadyWritten(f"sheet {self.name!r}: row {row + 1} was already written")
             return super()._write_formula(row, col, formula, cell_format, value)  # into self.table, merged
@@ -252,6 +255,22 @@ class FastSheet(Worksheet):
         cells[col] = f'<c r="{_COLS[col]}{row + 1}"{style}{kind}><f>{_escape_data(formula)}</f>' \
                      f'<v>{_escape_data(value)}</v></c>'
         return 0
+
+    def _dynamic(self, formula: str, row: int) -> bool:
+        """:func:`_dynamic`, remembered per formula shape: the formula with its own row number taken out.
+
+        Formulas of a column differ only in their row number, which never changes which functions
+        they call (no dynamic-array function has a digit in its name).
+        """
+        if "\x00" in formula:
+            return _dynamic(formula)
+        key = formula.replace(str(row + 1), "\x00")
+        known = self._shapes.get(key)
+        if known is None:
+            known = _dynamic(formula)
+            if len(self._shapes) < 4096:
+                self._shapes[key] = known
+        return known
 
     def write_boolean(self, row: int, col: int, boolean: Any, cell_format: Any = None) -> int:  # type: ignore[override]
         """Write a TRUE/FALSE cell."""

@@ -191,6 +191,8 @@ def _run(inputs: list[Path], rules: RuleSet, target: Path, *, options: ReadOptio
         timings["write"] = time.perf_counter() - t0
         result.problems.extend(report.problems)
         result.write_processes = report.processes
+        if report.row_seconds:  # the rows' share of the write, per process
+            timings["rows1"], timings["rows2"] = report.row_seconds
         totals.workbook_total = report.workbook_total
     result.problems.extend(_inputs_unchanged(read.sources))
     return result

@@ -92,6 +92,33 @@ def test_incomplete_workbook_is_not_renamed_into_place(tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("which", ["largest", "smaller"])
+def test_a_workbook_with_a_damaged_part_is_not_renamed_into_place(tmp_path: Path, which: str) -> None:
+    """A flipped byte inside a part (either of the two groups the check reads on its own thread) is found."""
+    import zipfile
+
+    out = _xlsx(tmp_path / "out.xlsx", "PREVIOUS")
+    before = out.read_bytes()
+
+    def damaged(temp: Path) -> None:
+        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("[Content_Types].xml", "<Types/>" * 50)
+            zf.writestr("xl/workbook.xml", "<workbook/>" * 200)
+            zf.writestr("xl/worksheets/sheet1.xml", "".join(f"<row r='{i}'/>" for i in range(20000)))
+        with zipfile.ZipFile(temp) as zf:
+            info = zf.getinfo("xl/worksheets/sheet1.xml" if which == "largest" else "xl/workbook.xml")
+        data = bytearray(temp.read_bytes())
+        at = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+        data[at] ^= 0xFF
+        temp.write_bytes(bytes(data))
+
+    with pytest.raises(BudgetError) as exc:
+        atomic_write(out, damaged)
+    assert _code(exc) == "output-verify-failed"
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
 def test_killed_writer_leaves_previous_output_and_a_stale_temp_that_is_cleaned(tmp_path: Path) -> None:
     out = _xlsx(tmp_path / "out.xlsx", "PREVIOUS GOOD RESULT")
     before = out.read_bytes()

@@ -38,6 +38,7 @@ class WorkbookReport:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     processes: str = ""  # "2": a second process wrote half the rows; else why one did (empty: too few lines)
+    row_seconds: tuple[float, float] | None = None  # this process's and the second one's time on their rows
 
 
 def write_annotated_workbook(path: str | Path, run: "RunResult", *, reviews: Mapping[int, ReviewEntry] | None = None,
@@ -73,7 +74,8 @@ class Book:
             if reviews else run.totals
         self.data_digest = ""
         self.scratch: list[str] = []  # folders of a second writing process, removed when the workbook is closed
-        self.parallel_note = ""  # how the rows were written: "2" (two processes) or why on one
+        self.parallel_note = ""
+        self.row_seconds: tuple[float, float] | None = None  # each process's time on its rows, when two wrote them  # how the rows were written: "2" (two processes) or why on one
         self.print_rows: dict[str, tuple[int, int]] = {}
         self.choices_range = ""
 
@@ -211,7 +213,7 @@ class Book:
                 for folder in self.scratch:
                     shutil.rmtree(folder, ignore_errors=True)
         return WorkbookReport(str(self.path), len(self.run.lines), self.workbook_total, self.problems,
-                              time.perf_counter() - started, self.parallel_note)
+                              time.perf_counter() - started, self.parallel_note, self.row_seconds)
 
     def finish_table(self, ws: Any, columns: int, rows: int, widths: list[int], formats: bool = True) -> None:
         """Widths (and, if ``formats``, wrapping of wide columns), frozen header row and filter of a plain table sheet."""

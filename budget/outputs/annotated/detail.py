@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -53,12 +54,16 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
         folder = tempfile.mkdtemp(prefix="rows-", dir=detail.tmpdir)
         book.scratch.append(folder)
         child = forked.start(lambda: rows.detached(split, n, folder))
+        started = time.perf_counter()
         try:
             rows.write(0, split, progress_scale=n / split)
         except BaseException:
             child.abandon()
             raise
+        book.row_seconds = (time.perf_counter() - started, 0.0)
         ok, part = child.join()
+        if ok:
+            book.row_seconds = (book.row_seconds[0], part["seconds"])
         if not ok or not rows.adopt(part, split):
             book.parallel_note = f"第二個程序未完成，改由本程序寫出 (second process did not finish): {str(part)[-300:]}" \
                 if not ok else "第二個程序用了新格式或共用字串，改由本程序寫出 (second process needed new formats or shared strings)"
@@ -178,6 +183,7 @@ class _Rows:
             ws.begin_detached(first)
         problems_before, total_before = len(book.problems), book.workbook_total
         formats_before, strings_before = _format_count(book.wb), book.wb.str_table.count
+        started = time.perf_counter()
         fd, records_path = tempfile.mkstemp(suffix=".records", dir=folder)
         try:
             with os.fdopen(fd, "wb", buffering=1 << 20) as out:
@@ -186,7 +192,8 @@ class _Rows:
         except BaseException:
             os.unlink(records_path)
             raise
-        return {"sheets": [ws.detach_rows() for ws in sheets], "records": records_path,
+        sheet_parts = [ws.detach_rows() for ws in sheets]
+        return {"sheets": sheet_parts, "records": records_path, "seconds": time.perf_counter() - started,
                 "problems": book.problems[problems_before:], "total": book.workbook_total - total_before,
                 "review_widths": self.review_widths, "review_row": self.review_row,
                 "formats_changed": _format_count(book.wb) != formats_before or book.wb.str_table.count != strings_before}

@@ -645,14 +645,15 @@ def _progress_bar(enabled: bool):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         labels = {"read": "讀取 reading", "classify": "分類 classifying", "write": "寫出 writing"}
+        # Redrawn at each update, not by a timer thread: a process with no other thread may fork a second writer.
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=_console(stderr=True), transient=True) as bar:
+                      console=_console(stderr=True), transient=True, auto_refresh=False) as bar:
             tasks: dict[str, Any] = {}
 
             def progress(stage: str, done: int, total: Optional[int]) -> None:
                 if stage not in tasks:
                     tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+                bar.update(tasks[stage], completed=done, total=total, refresh=True)
 
             yield progress
 

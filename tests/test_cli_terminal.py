@@ -109,3 +109,18 @@ def test_rules_show_keeps_every_id_whole() -> None:
     for category_id in ids:
         assert re.search(rf"(^|\s){re.escape(category_id)}(\s|$)", out), category_id
     assert "…" not in out
+
+
+def test_the_progress_bar_starts_no_thread_so_a_second_writer_may_fork() -> None:
+    import threading
+
+    from budget.cli import _progress_bar
+    from budget.outputs import forked
+
+    before = threading.active_count()
+    with _progress_bar(enabled=True) as progress:
+        for done in range(0, 10_001, 2000):
+            progress("write", done, 10_000)
+        assert threading.active_count() == before
+        if before == 1 and forked.usable_cpus() >= 2:
+            assert forked.why_not() in (None, f"{forked.WORKERS_ENV}=1")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .. import layout
+from .. import forked, layout
 from ..cells import FORMULA_STARTS, MAX_CELL_TEXT, display_width, integral, not_written
 from ..layout import DATA_COLUMNS, DATA_HEADER, NAME_IDS, NAME_NAMES, NAME_SHARES
 from ...models import EXCLUDED, LINE, MATCHED, REVIEW, STATUS_LABELS, Decision, LineItem
@@ -44,32 +45,34 @@ def write_lines(book: "Book", detail: Any, data: Any, review: Any) -> None:
     if split is None:
         rows.write(0, n)
     else:
-        import tempfile
-
-        from .. import forked
-
-        for ws in (detail, data, review):
-            ws.before_fork()
-        # The second process's files, in a folder of their own: gone with it if it dies (the rows are moved out of it).
-        folder = tempfile.mkdtemp(prefix="rows-", dir=detail.tmpdir)
-        book.scratch.append(folder)
-        child = forked.start(lambda: rows.detached(split, n, folder))
-        started = time.perf_counter()
-        try:
-            rows.write(0, split, progress_scale=n / split)
-        except BaseException:
-            child.abandon()
-            raise
-        book.row_seconds = (time.perf_counter() - started, 0.0)
-        ok, part = child.join()
-        if ok:
-            book.row_seconds = (book.row_seconds[0], part["seconds"])
-        if not ok or not rows.adopt(part, split):
-            book.parallel_note = f"第二個程序未完成，改由本程序寫出 (second process did not finish): {str(part)[-300:]}" \
-                if not ok else "第二個程序用了新格式或共用字串，改由本程序寫出 (second process needed new formats or shared strings)"
-            rows.discard(part if ok else None)
-            rows.write(split, n)
+        _write_in_two(book, rows, split, n)
     rows.finish()
+
+
+def _write_in_two(book: "Book", rows: "_Rows", split: int, n: int) -> None:
+    """Lines before ``split`` here, the rest by a forked process; its rows adopted, or written here if it fails."""
+    sheets = (rows.detail, rows.data, rows.review)
+    for ws in sheets:
+        ws.before_fork()
+    # The second process's files, in a folder of their own: removed with the workbook's scratch (or if it dies).
+    folder = tempfile.mkdtemp(prefix="rows-", dir=rows.detail.tmpdir)
+    book.scratch.append(folder)
+    child = forked.start(lambda: rows.detached(split, n, folder))
+    started = time.perf_counter()
+    try:
+        rows.write(0, split, progress_scale=n / split)
+    except BaseException:
+        child.abandon()
+        raise
+    mine = time.perf_counter() - started
+    ok, part = child.join()
+    if ok and rows.adopt(part, split):
+        book.row_seconds = (mine, part["seconds"])
+        return
+    book.parallel_note = (f"第二個程序未完成，改由本程序寫出 (second process did not finish): {str(part)[-300:]}" if not ok
+                          else "第二個程序用了新格式或共用字串，改由本程序寫出 (second process needed new formats or shared strings)")
+    rows.discard(part if ok else None)
+    rows.write(split, n)
 
 
 #: Fewer lines than this are written by one process (forking costs more than it saves).
@@ -78,8 +81,6 @@ PARALLEL_MIN_LINES = 20_000
 
 def _split_point(book: "Book", sheets: tuple[Any, ...], n: int) -> int | None:
     """Where a forked process takes over the rows, or None to write them all here."""
-    from .. import forked
-
     if n < PARALLEL_MIN_LINES or not all(hasattr(ws, "begin_detached") for ws in sheets):
         book.parallel_note = "" if n < PARALLEL_MIN_LINES else "此寫出程式不分工 (this writer writes on one core)"
         return None
@@ -172,8 +173,6 @@ class _Rows:
     def detached(self, start: int, stop: int, folder: str) -> dict[str, Any]:
         """(In the forked process) write lines ``start``…``stop - 1`` into row files of their own in ``folder``;
         what :meth:`adopt` takes."""
-        import tempfile
-
         book = self.book
         book.progress = None
         sheets = (self.detail, self.data, self.review)

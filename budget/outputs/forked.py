@@ -4,15 +4,17 @@
 :meth:`Forked.join` waits for it. A child that fails, or dies, gives back nothing but the reason, and
 the caller does the work itself: forking only ever saves time, it never changes what is written.
 
-Forking is used only where it is safe and pays: a POSIX system (``os.fork``), a process with no other
-threads (the web server classifies in threads, so it writes on one core), at least two CPUs this
-process may run on, and not switched off by ``GENDER_BUDGET_WORKERS=1``.
+Forking is used only where it is safe and pays: Linux (``os.fork``; macOS's system libraries may not
+survive a fork), a process with no other threads (the web server classifies in threads, so it writes
+on one core), at least two CPUs this process may run on, and not switched off by
+``GENDER_BUDGET_WORKERS=1``.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import sys
 import threading
 import traceback
 from typing import Any, Callable
@@ -33,8 +35,9 @@ def why_not() -> str | None:
     """Why work cannot be forked here (zh-TW / English), or None when it can."""
     if os.environ.get(WORKERS_ENV, "").strip() == "1":
         return f"{WORKERS_ENV}=1"
-    if not hasattr(os, "fork"):
-        return "此系統無 fork (no os.fork on this system)"
+    if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+        # macOS has fork, but system libraries may not survive it (Python's multiprocessing spawns there).
+        return "此系統不分工 (fork is used on Linux only)"
     if threading.active_count() > 1:
         return "程序中另有執行緒 (other threads are running)"
     if usable_cpus() < 2:

@@ -1,7 +1,9 @@
 """The rules file: TOML read with tomllib, validated with pydantic, every problem with its line.
 
 The validated rules are the plain frozen dataclasses below; the pydantic models that validate a
-file live in :mod:`budget.rules_schema`, imported only when a file is validated.
+file live in :mod:`budget.rules_schema`, imported only when a file is validated. :func:`load_rules`
+keeps a validated copy in the user's cache folder (budget/rulecache.py), so that a command that
+loads unchanged rules (``check``) imports neither pydantic nor tomllib.
 """
 
 from __future__ import annotations
@@ -180,8 +182,14 @@ def default_rules_path() -> Path:
     return Path(__file__).resolve().parent.parent / "rules" / "default.toml"
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Read and validate a rules file; raise :class:`BudgetError` with every problem found."""
+def load_rules(path: str | Path | None = None, *, cache: bool = True) -> RuleSet:
+    """Read and validate a rules file; raise :class:`BudgetError` with every problem found.
+
+    A file validated before (the same bytes, by this version of the tool and of Python) is taken
+    from the user's cache folder instead (budget/rulecache.py; ``cache=False`` or the environment
+    variable ``GENDER_BUDGET_CACHE=0`` turns it off). Any cached copy that does not check out is
+    ignored and written again; a cache folder that cannot be written just means no cache.
+    """
     path = Path(path) if path else default_rules_path()
     label = str(path)
     if not path.exists():
@@ -191,7 +199,11 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     data = path.read_bytes()
     if len(data) > MAX_RULES_BYTES:
         raise BudgetError.one("rules-too-large", "規則檔超過 1 MiB", "rules file is larger than 1 MiB", file=label)
-    return parse_rules(data, label)
+    if not cache:
+        return parse_rules(data, label)
+    from . import rulecache
+
+    return rulecache.cached_rules(data, label, parse_rules)
 
 
 def parse_rules(data: bytes, label: str = "<rules>") -> RuleSet:

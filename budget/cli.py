@@ -7,7 +7,6 @@ markup, control characters shown as visible symbols; tables wrap long text inste
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
@@ -317,6 +316,8 @@ def _load_rules(path: Optional[Path]):
 
 
 def _dump(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 

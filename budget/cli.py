@@ -7,6 +7,7 @@ markup, control characters shown as visible symbols; tables wrap long text inste
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
@@ -84,7 +85,7 @@ _speak_zh_tw()
 
 
 _NOT_PLAIN = object()
-_DIGITS = __import__("re").compile(r"0|[1-9][0-9]{0,17}")
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 def _plain_annotation(annotation: Any, info: Any) -> bool:

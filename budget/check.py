@@ -183,7 +183,7 @@ def rules_summary(rules: RuleSet) -> dict[str, Any]:
              "priority": c.priority, "years": c.years, "any": c.any, "all": c.all, "none": c.none,
              "codes": c.codes, "regex": c.regex, "shared_with": c.shared_with,
              "conditions": describe_conditions(c),
-             "examples": [e.model_dump(mode="json") for e in c.example]}
+             "examples": [e.to_dict() for e in c.example]}
             for c in rules.categories
         ],
     }

@@ -7,7 +7,7 @@ markup, control characters shown as visible symbols; tables wrap long text inste
 
 from __future__ import annotations
 
-import json
+import re
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
@@ -82,6 +82,99 @@ def _speak_zh_tw() -> None:
 
 
 _speak_zh_tw()
+
+
+_NOT_PLAIN = object()
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+def _plain_annotation(annotation: Any, info: Any) -> bool:
+    """A parameter whose values are plain str, bool, int or Path (or lists of them), with no parser of its own."""
+    if getattr(info, "parser", None) is not None or getattr(info, "click_type", None) is not None:
+        return False
+    if getattr(annotation, "__origin__", None) is list:
+        args = getattr(annotation, "__args__", ())
+        return len(args) == 1 and _plain_annotation(args[0], info)
+    if annotation is str or annotation is bool:
+        return True
+    if annotation is int:
+        return not getattr(info, "clamp", False)
+    return annotation is Path and getattr(info, "path_type", None) is None
+
+
+def _plain_value(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -> Any:
+    """``value`` as typer's own coercion gives it, or ``_NOT_PLAIN`` when that is not certain."""
+    if getattr(annotation, "__origin__", None) is list:
+        if not isinstance(value, (list, tuple)):
+            return _NOT_PLAIN
+        items = [_plain_value(annotation.__args__[0], info, item, param, ctx) for item in value]
+        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
+    if annotation is str:
+        return value if type(value) is str else _NOT_PLAIN
+    if annotation is bool:
+        return value if type(value) is bool else _NOT_PLAIN
+    if annotation is int:
+        if type(value) is str and _DIGITS.fullmatch(value):
+            value = int(value)
+        if type(value) is not int:
+            return _NOT_PLAIN
+        low, high = getattr(info, "min", None), getattr(info, "max", None)
+        if (low is not None and value < low) or (high is not None and value > high):
+            return _NOT_PLAIN  # typer's own coercion words the error
+        return value
+    if annotation is Path and type(value) is str and value:
+        from typer._param_types import coerce_cli_path
+
+        try:
+            return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+        except Exception:  # typer's own coercion words the error
+            return _NOT_PLAIN
+    return _NOT_PLAIN
+
+
+def _coerce_without_pydantic() -> None:
+    """Coerce plain parameters (str, bool, int, Path and lists of them) without pydantic.
+
+    typer ≥ 0.2x coerces every parameter value through a pydantic TypeAdapter, and importing
+    pydantic and building them takes longer (~0.2 s) than the whole of ``check "…"``. For the plain
+    types this command line uses, the value is the same without it: a str or bool as given, ASCII digits as
+    an int within the option's min/max, a path as ``Path`` checked by typer's own path rules. Any
+    other value or type, and every error, goes through typer's own coercion, so its words are kept.
+    Should a later typer move these internals, nothing breaks: typer's coercion is used throughout.
+    """
+    try:
+        from dataclasses import dataclass
+
+        import typer.core as typer_core
+        from typer._coercion import RuntimeParam, build_runtime_param
+    except ImportError:  # pragma: no cover - another typer layout
+        return
+    if not hasattr(typer_core, "_TyperParameter") or not hasattr(typer_core._TyperParameter, "get_runtime_param"):
+        return  # pragma: no cover
+
+    @dataclass(frozen=True)
+    class PlainRuntimeParam(RuntimeParam):  # type: ignore[misc]
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            result = _plain_value(self.annotation, self.parameter_info, value, param, ctx)
+            if result is _NOT_PLAIN:
+                return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+            return result
+
+    original = typer_core._TyperParameter.get_runtime_param
+
+    def get_runtime_param(self: Any) -> Any:
+        if getattr(self, "_runtime_param", None) is None:
+            descriptor = getattr(self, "type_descriptor", None)
+            if (descriptor is not None and descriptor.file_annotation is None
+                    and _plain_annotation(descriptor.annotation, descriptor.parameter_info)):
+                self._runtime_param = PlainRuntimeParam(parameter_info=descriptor.parameter_info,
+                                                        annotation=descriptor.annotation)
+        return original(self)
+
+    typer_core._TyperParameter.get_runtime_param = get_runtime_param
+
+
+_coerce_without_pydantic()
 
 app = typer.Typer(
     add_completion=False,
@@ -224,6 +317,8 @@ def _load_rules(path: Optional[Path]):
 
 
 def _dump(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 

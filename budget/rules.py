@@ -1,18 +1,19 @@
-"""The rules file: TOML read with tomllib, validated with pydantic, every problem with its line."""
+"""The rules file: TOML read with tomllib, validated with pydantic, every problem with its line.
+
+The validated rules are the plain frozen dataclasses below; the pydantic models that validate a
+file live in :mod:`budget.rules_schema`, imported only when a file is validated. :func:`load_rules`
+keeps a validated copy in the user's cache folder (budget/rulecache.py), so that a command that
+loads unchanged rules (``check``) imports neither pydantic nor tomllib.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-import re2
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from typing import Any, Literal
 
 from .problems import BudgetError, Problem
 
@@ -20,73 +21,85 @@ SCHEMA_VERSION = 1
 MAX_RULES_BYTES = 1 << 20
 MATCH_FIELDS = ("description", "plan", "branch", "account")
 
-Term = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-Code = Annotated[StrictStr, Field(pattern=r"^[0-9A-Za-z]{1,12}$")]
-Pattern = Annotated[StrictStr, Field(min_length=1, max_length=500)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, strict=False)]
-
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS: Any = None
 
 
 def compile_regex(pattern: str) -> Any:
     """Compile a rules-file regex with RE2 (linear time); raises ``re2.error`` if it is not valid."""
+    global _RE2_OPTIONS
+    import re2
+
+    if _RE2_OPTIONS is None:
+        options = re2.Options()
+        options.log_errors = False
+        _RE2_OPTIONS = options
     return re2.compile(pattern, options=_RE2_OPTIONS)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The validated rules. Each class has the fields and defaults of its pydantic model in
+# budget/rules_schema.py (which checks the types and limits); tests/test_rules_cache.py compares them.
 
-
-class Conditions(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Conditions:
     """Term conditions on one set of fields: OR (``any``), AND of OR-groups (``all``), NOT (``none``)."""
 
-    any: list[Term] = []
-    all: list[list[Term]] = []
-    none: list[Term] = []
-    regex: list[Pattern] = []
+    any: list[str] = field(default_factory=list)
+    all: list[list[str]] = field(default_factory=list)
+    none: list[str] = field(default_factory=list)
+    regex: list[str] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (self.any or self.all or self.none or self.regex)
 
 
-class Example(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Example:
     """An inline example: a line and what the rules must decide about it."""
 
-    text: StrictStr
-    account: StrictStr = ""
-    plan: StrictStr = ""
-    branch: StrictStr = ""
+    text: str
+    account: str = ""
+    plan: str = ""
+    branch: str = ""
     amount: Decimal | None = None
-    unit: StrictStr | None = None
-    year: StrictInt | None = None
-    expect: StrictStr
+    unit: str | None = None
+    year: int | None = None
+    expect: str
     status: Literal["matched", "review", "unmatched"] | None = None
     gender_amount: Decimal | None = None
-    note: StrictStr = ""
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, as pydantic's ``model_dump(mode="json")`` gives it (decimals as strings)."""
+        return {
+            "text": self.text, "account": self.account, "plan": self.plan, "branch": self.branch,
+            "amount": None if self.amount is None else str(self.amount), "unit": self.unit, "year": self.year,
+            "expect": self.expect, "status": self.status,
+            "gender_amount": None if self.gender_amount is None else str(self.gender_amount), "note": self.note,
+        }
 
 
+@dataclass(frozen=True, kw_only=True)
 class Category(Conditions):
     """One eligible category of the gender budget and how to recognise it."""
 
-    id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-    name: Term
-    name_en: StrictStr = ""
-    official_class: Annotated[StrictInt, Field(ge=1, le=5)]
-    goal: StrictStr = ""
-    basis: StrictStr = ""
-    share_percent: Percent = Decimal(100)
-    priority: StrictInt = 0
-    years: list[StrictInt] = []
+    id: str
+    name: str
+    name_en: str = ""
+    official_class: int
+    goal: str = ""
+    basis: str = ""
+    share_percent: Decimal = Decimal(100)
+    priority: int = 0
+    years: list[int] = field(default_factory=list)
     fields: list[Literal["description", "plan", "branch", "account"]] | None = None
-    codes: list[Code] = []
-    shared_with: list[Term] = []
+    codes: list[str] = field(default_factory=list)
+    shared_with: list[str] = field(default_factory=list)
     review: bool = False
-    review_reason: StrictStr = ""
+    review_reason: str = ""
     plan: Conditions | None = None
     branch: Conditions | None = None
     account: Conditions | None = None
-    example: list[Example] = []
+    example: list[Example] = field(default_factory=list)
 
     def field_conditions(self) -> dict[str, Conditions]:
         """Extra conditions bound to one field (``[category.plan]`` …)."""
@@ -103,21 +116,23 @@ REPORT_COLUMN_KEYS: tuple[str, ...] = (
 DEFAULT_SIGNATURES: tuple[str, ...] = ("承辦人", "單位主管", "主計主任", "機關首長")
 
 
-class ReportColumn(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class ReportColumn:
     """One column of the annual report's 性別預算編列情形表: a key from REPORT_COLUMN_KEYS, a title."""
 
-    key: Literal[REPORT_COLUMN_KEYS]  # type: ignore[valid-type]
-    title: StrictStr = ""
+    key: str
+    title: str = ""
 
 
-class ReportSettings(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class ReportSettings:
     """The ``[report]`` table: how the annual report looks for this government's form."""
 
     unit: Literal["元", "千元", "萬元"] = "千元"
-    agency: StrictStr = ""
-    columns: list[ReportColumn] = []
+    agency: str = ""
+    columns: list[ReportColumn] = field(default_factory=list)
     #: The signature row under 性別預算編列情形表 (empty list: no signature row).
-    signatures: list[Annotated[StrictStr, Field(min_length=1, max_length=40)]] = list(DEFAULT_SIGNATURES)
+    signatures: list[str] = field(default_factory=lambda: list(DEFAULT_SIGNATURES))
 
 
 #: Cost items that, listed beside a gender item (育嬰留職停薪職務代理人薪資、勞健保費及年終工作獎金),
@@ -130,22 +145,6 @@ DEFAULT_COST_TERMS: tuple[str, ...] = (
     "設備", "維護費", "宣導品", "海報", "手冊", "布置費", "佈置費", "交通車", "郵資",
     "勞保", "健保", "提繳", "印製費", "印刷", "教材", "講義", "餐點", "便當", "點心", "誤餐費",
 )
-
-
-class RuleFile(_Strict):
-    """The whole rules file as written."""
-
-    schema_: Annotated[StrictInt, Field(alias="schema")]
-    name: StrictStr
-    description: StrictStr = ""
-    unit: Literal["元", "千元", "萬元"] = "元"
-    match_fields: list[Literal["description", "plan", "branch", "account"]] = ["description"]
-    columns: dict[StrictStr, StrictStr] = {}
-    cost_terms: list[Term] = list(DEFAULT_COST_TERMS)
-    context_fields: list[Literal["context", "branch", "plan"]] = ["context", "branch", "plan"]
-    false_friends: list[Term] = []
-    report: ReportSettings = ReportSettings()
-    category: list[Category] = []
 
 
 @dataclass(frozen=True)
@@ -177,14 +176,20 @@ class RuleSet:
 
 def default_rules_path() -> Path:
     """The bundled ``rules/default.toml`` (inside the installed package, or the source tree's)."""
-    packaged = resources.files("budget") / "rules" / "default.toml"
+    packaged = Path(__file__).parent / "rules" / "default.toml"  # where importlib.resources finds it
     if packaged.is_file():
-        return Path(str(packaged))
+        return packaged
     return Path(__file__).resolve().parent.parent / "rules" / "default.toml"
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Read and validate a rules file; raise :class:`BudgetError` with every problem found."""
+def load_rules(path: str | Path | None = None, *, cache: bool = True) -> RuleSet:
+    """Read and validate a rules file; raise :class:`BudgetError` with every problem found.
+
+    A file validated before (the same bytes, by this version of the tool and of Python) is taken
+    from the user's cache folder instead (budget/rulecache.py; ``cache=False`` or the environment
+    variable ``GENDER_BUDGET_CACHE=0`` turns it off). Any cached copy that does not check out is
+    ignored and written again; a cache folder that cannot be written just means no cache.
+    """
     path = Path(path) if path else default_rules_path()
     label = str(path)
     if not path.exists():
@@ -194,11 +199,17 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     data = path.read_bytes()
     if len(data) > MAX_RULES_BYTES:
         raise BudgetError.one("rules-too-large", "規則檔超過 1 MiB", "rules file is larger than 1 MiB", file=label)
-    return parse_rules(data, label)
+    if not cache:
+        return parse_rules(data, label)
+    from . import rulecache
+
+    return rulecache.cached_rules(data, label, parse_rules)
 
 
 def parse_rules(data: bytes, label: str = "<rules>") -> RuleSet:
     """Validate rules-file bytes (see :func:`load_rules`)."""
+    import tomllib
+
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -215,20 +226,19 @@ def parse_rules(data: bytes, label: str = "<rules>") -> RuleSet:
         raise BudgetError.one("rules-syntax", f"TOML 語法錯誤：{exc}", "TOML syntax error", file=label,
                               line=int(m.group(1)) if m else None,
                               hint="正規表示式請用單引號字串 '…'，代碼請加引號 \"2036\"") from exc
+    from .rules_schema import to_runtime, validate
+
     lines = _key_lines(text)
     problems = _semantic_problems(raw, label, lines)
-    try:
-        parsed = RuleFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = [_pydantic_problem(err, label, lines) for err in exc.errors()] + problems
-        parsed = None
+    parsed, invalid = validate(raw, label, lines)
+    problems = invalid + problems
     if problems:
         raise BudgetError(sorted(problems, key=lambda p: (p.line or 0, p.key or "")))
     assert parsed is not None
     return RuleSet(
         name=parsed.name, path=label, sha256=hashlib.sha256(data).hexdigest(), unit=parsed.unit,
-        match_fields=tuple(parsed.match_fields), columns=dict(parsed.columns), report=parsed.report,
-        categories=tuple(parsed.category), cost_terms=tuple(parsed.cost_terms),
+        match_fields=tuple(parsed.match_fields), columns=dict(parsed.columns), report=to_runtime(parsed.report),
+        categories=tuple(to_runtime(parsed.category)), cost_terms=tuple(parsed.cost_terms),
         context_fields=tuple(parsed.context_fields), false_friends=tuple(parsed.false_friends),
     )
 
@@ -246,6 +256,13 @@ def _deep_nesting_line(text: str, limit: int = 100) -> int:
         elif char == "\n":
             line += 1
     return 1
+
+
+def re2_error() -> type[Exception]:
+    """RE2's exception class (RE2 is imported when first needed)."""
+    import re2
+
+    return re2.error
 
 
 def _semantic_problems(raw: dict[str, Any], label: str, lines: dict[tuple, int]) -> list[Problem]:
@@ -284,7 +301,7 @@ def _semantic_problems(raw: dict[str, Any], label: str, lines: dict[tuple, int])
                     continue
                 try:
                     compile_regex(pattern)
-                except re2.error as exc:
+                except re2_error() as exc:
                     reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
                     loc = ("category", i) + ((scope,) if scope else ()) + ("regex", j)
                     add("rules-bad-regex", f"正規表示式無效或不支援（僅支援 RE2 語法，不支援回溯參照與環視）：{reason}",
@@ -298,56 +315,6 @@ def _semantic_problems(raw: dict[str, Any], label: str, lines: dict[tuple, int])
             add("rules-no-condition", "類別沒有任何辨識條件（any、all、regex、codes 或欄位條件）",
                 "category has no condition", ("category", i))
     return problems
-
-
-_MESSAGES_ZH = {
-    "extra_forbidden": "不認得的鍵（拼錯了嗎？）",
-    "missing": "缺少必填的鍵",
-    "string_type": "必須是字串（請加引號）",
-    "int_type": "必須是整數",
-    "list_type": "必須是陣列 [ … ]",
-    "bool_type": "必須是 true 或 false",
-    "string_pattern_mismatch": "格式不符",
-    "less_than_equal": "數值太大",
-    "greater_than_equal": "數值太小",
-    "literal_error": "不是允許的值",
-    "decimal_parsing": "必須是數字",
-    "decimal_type": "必須是數字",
-    "string_too_short": "不可為空字串",
-    "string_too_long": "太長",
-    "model_type": "必須是表格 [ … ]",
-    "dict_type": "必須是表格 [ … ]",
-    "finite_number": "必須是有限的數字（不可為 nan 或 inf）",
-    "int_parsing": "必須是整數",
-    "int_from_float": "必須是整數（不可有小數）",
-    "float_type": "必須是數字",
-    "float_parsing": "必須是數字",
-    "decimal_max_digits": "數字的位數太多",
-    "decimal_max_places": "小數位數太多",
-    "decimal_whole_digits": "整數部分的位數太多",
-    "too_short": "項目太少",
-    "too_long": "項目太多",
-    "bool_parsing": "必須是 true 或 false",
-    "value_error": "值不符規定",
-    "enum": "不是允許的值",
-    "union_tag_invalid": "不是允許的種類",
-    "less_than": "數值太大",
-    "greater_than": "數值太小",
-}
-
-
-def _pydantic_problem(err: dict[str, Any], label: str, lines: dict[tuple, int]) -> Problem:
-    loc = tuple("schema" if part == "schema_" else part for part in err["loc"])
-    zh = _MESSAGES_ZH.get(err["type"], f"值不符規定（{err['type']}）")
-    if err["type"] in ("less_than_equal", "greater_than_equal") and loc and loc[-1] == "share_percent":
-        zh = "計入比例必須在 0 到 100 之間"
-    elif err["type"] == "string_pattern_mismatch" and loc and loc[-1] == "id":
-        zh = "類別代碼只能用小寫英數字與 -（例如 gender-training）"
-    elif err["type"] == "literal_error" and loc[:2] == ("report", "columns") and loc[-1] == "key":
-        zh = "報表欄位代碼不認得；可用：" + "、".join(REPORT_COLUMN_KEYS)
-    elif err["type"] == "string_type" and "codes" in loc:
-        zh = "科目代碼必須是加引號的字串，例如 \"2036\"（才能保留開頭的 0）"
-    return Problem("rules-invalid", zh, err["msg"], file=label, line=_line_for(loc, lines), key=_dotted(loc))
 
 
 def _dotted(loc: tuple) -> str:

@@ -163,12 +163,15 @@ def _coerce_without_pydantic() -> None:
     original = typer_core._TyperParameter.get_runtime_param
 
     def get_runtime_param(self: Any) -> Any:
-        if getattr(self, "_runtime_param", None) is None:
-            descriptor = getattr(self, "type_descriptor", None)
-            if (descriptor is not None and descriptor.file_annotation is None
-                    and _plain_annotation(descriptor.annotation, descriptor.parameter_info)):
-                self._runtime_param = PlainRuntimeParam(parameter_info=descriptor.parameter_info,
-                                                        annotation=descriptor.annotation)
+        try:
+            if getattr(self, "_runtime_param", None) is None:
+                descriptor = getattr(self, "type_descriptor", None)
+                if (descriptor is not None and descriptor.file_annotation is None
+                        and _plain_annotation(descriptor.annotation, descriptor.parameter_info)):
+                    self._runtime_param = PlainRuntimeParam(parameter_info=descriptor.parameter_info,
+                                                            annotation=descriptor.annotation)
+        except Exception:  # noqa: BLE001 - internals of another typer: its own coercion, always correct
+            pass
         return original(self)
 
     typer_core._TyperParameter.get_runtime_param = get_runtime_param

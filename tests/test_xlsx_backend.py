@@ -325,7 +325,7 @@ def test_the_threaded_package_holds_what_zipfile_would(tmp_path: Path, monkeypat
     """Parts deflated on threads (large ones through temp files) make the package zipfile makes, ZIP64 too."""
     from budget.outputs import xlsx_fast
 
-    monkeypatch.setattr(xlsx_fast, "THREAD_PART_BYTES", 4096)
+    monkeypatch.setattr(xlsx_fast, "DEFLATE_CHUNK", 4096)
     if zip64:
         monkeypatch.setattr(xlsx_fast, "_ZIP32_LIMIT", 10_000)
     parts = {"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": ("<row>明細 & 資料</row>" * 5000).encode(),

@@ -546,43 +546,57 @@ class _FastZip(zipfile.ZipFile):
         super().__init__(*args, **kwargs)
 
 
-#: Parts at least this large are deflated on a thread of their own (zlib works without the interpreter lock).
-THREAD_PART_BYTES = 1 << 20
+#: Parts are deflated in chunks of this many bytes, on two threads (zlib works without the interpreter lock).
+DEFLATE_CHUNK = 4 << 20
 _ZIP32_LIMIT = 0xFFFFFFFF
 
 
-def _deflate(src: Any, folder: str | None) -> tuple[int, int, int, Any]:
-    """Raw-deflate the rest of file ``src``: (CRC-32, size, compressed size, the compressed bytes or a temp file)."""
+def _deflate_chunk(data: bytes, last: bool) -> bytes:
+    """One chunk of a part as raw deflate: ended by a sync flush (byte-aligned, not final) unless ``last``.
+
+    Chunks deflated on their own and joined make one valid deflate stream (as pigz writes them).
+    """
     comp = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-    crc = size = 0
-    first = src.read(THREAD_PART_BYTES)
-    if len(first) < THREAD_PART_BYTES:  # a small part: in memory
-        data = comp.compress(first) + comp.flush()
-        return zlib.crc32(first), len(first), len(data), data
+    return comp.compress(data) + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def _deflate(src: Any, folder: str | None, pool: Any) -> tuple[int, int, int, Any]:
+    """Raw-deflate file ``src`` in chunks on ``pool``: (CRC-32, size, compressed size, the bytes or a temp file)."""
+    chunk = src.read(DEFLATE_CHUNK)
+    following = src.read(DEFLATE_CHUNK) if len(chunk) == DEFLATE_CHUNK else b""
+    if not following:  # one chunk: in memory
+        data = _deflate_chunk(chunk, True)
+        return zlib.crc32(chunk), len(chunk), len(data), data
     out = tempfile.TemporaryFile(dir=folder)
+    pending: list[Any] = []
+    crc = size = 0
     try:
-        chunk = first
         while chunk:
             crc = zlib.crc32(chunk, crc)
             size += len(chunk)
-            out.write(comp.compress(chunk))
-            chunk = src.read(THREAD_PART_BYTES)
-        out.write(comp.flush())
+            pending.append(pool.submit(_deflate_chunk, chunk, not following))
+            if len(pending) > 4:  # at most a few chunks in memory
+                out.write(pending.pop(0).result())
+            chunk, following = following, src.read(DEFLATE_CHUNK) if following else b""
+        for job in pending:
+            out.write(job.result())
         csize = out.tell()
         out.seek(0)
     except BaseException:
+        for job in pending:
+            job.cancel()
         out.close()
         raise
     return crc, size, csize, out
 
 
 class _ThreadedZip:
-    """The .xlsx package, as ``zipfile.ZipFile`` writes it for xlsxwriter, with large parts deflated on two threads.
+    """The .xlsx package, as ``zipfile.ZipFile`` writes it for xlsxwriter, with every part deflated on two threads.
 
-    xlsxwriter calls ``write(part_file, name)`` for each part and removes the file at once: the file
-    is opened first (a removed file stays readable while open, on POSIX), its deflating starts on a
-    worker thread, and :meth:`close` writes the package in xlsxwriter's order. A package that would
-    need ZIP64 (a part over 4 GB) is written by ``zipfile`` instead, from the same open files.
+    xlsxwriter calls ``write(part_file, name)`` for each part and removes the file at once; each part
+    is deflated then, in chunks on two threads, and :meth:`close` writes the package in xlsxwriter's
+    order. A package that would need ZIP64 (over 4 GB) is written by ``zipfile`` instead, from the
+    parts kept open (a removed file stays readable while open: POSIX only, as this class is).
     """
 
     def __init__(self, filename: str, mode: str = "w", compression: int = zipfile.ZIP_DEFLATED,
@@ -591,28 +605,33 @@ class _ThreadedZip:
 
         self.filename, self.tmpdir = filename, tmpdir
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deflate")
-        self._parts: list[tuple[str, os.stat_result, Any, Any]] = []
+        self._parts: list[tuple[str, os.stat_result, Any, tuple[int, int, int, Any]]] = []
 
     def write(self, filename: str, arcname: str) -> None:
         src = open(filename, "rb")  # noqa: SIM115 - closed in close()
-        self._parts.append((arcname, os.fstat(src.fileno()), src, self._pool.submit(_deflate, src, self.tmpdir)))
+        try:
+            deflated = _deflate(src, self.tmpdir, self._pool)
+        except BaseException:
+            src.close()
+            raise
+        self._parts.append((arcname, os.fstat(src.fileno()), src, deflated))
 
-    def writestr(self, *args: Any) -> None:  # pragma: no cover - only xlsxwriter's in_memory mode, which FastBook refuses
+    def writestr(self, *args: Any) -> None:  # pragma: no cover - xlsxwriter's in_memory mode, written by zipfile
         raise NotImplementedError("in_memory")
 
     def close(self) -> None:
         try:
-            done = [(name, st, src, job.result()) for name, st, src, job in self._parts]
+            done = self._parts
             if sum(r[2] for *_, r in done) + sum(r[1] for *_, r in done) >= _ZIP32_LIMIT or len(done) >= 0xFFFF:
                 self._write_zip64(done)
             else:
                 self._write(done)
         finally:
             self._pool.shutdown(wait=True)
-            for _, _, src, job in self._parts:
+            for _, _, src, deflated in self._parts:
                 src.close()
-                if job.done() and not job.exception() and not isinstance(job.result()[3], bytes):
-                    job.result()[3].close()
+                if not isinstance(deflated[3], bytes):
+                    deflated[3].close()
 
     def _write(self, done: list[tuple[str, os.stat_result, Any, tuple[int, int, int, Any]]]) -> None:
         central: list[bytes] = []

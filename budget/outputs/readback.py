@@ -178,14 +178,63 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWorkbook:
+def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS,
+                   reading: "AnnotatedReading | None" = None) -> AnnotatedWorkbook:
     """Read an annotated workbook written by `classify` (and perhaps edited by a reviewer, in Excel or
     LibreOffice, saved as .xlsx or .ods).
 
     Cells are read by the guarded reader (budget.exports.sniff, budget.exports.sheet_worker). Raises
     :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer be
-    matched to the 資料 rows (for example after sorting or deleting rows).
+    matched to the 資料 rows (for example after sorting or deleting rows). ``reading``: the same
+    workbook's reading already started by :func:`start_reading` (its reader works meanwhile).
     """
+    return (reading or start_reading(path, max_rows=max_rows)).finish()
+
+
+class AnnotatedReading:
+    """An annotated workbook whose reader child is at work: :meth:`finish` reads it back, :meth:`cancel`
+    stops the child when it is not needed after all."""
+
+    def __init__(self, path: Path, handle: Any) -> None:
+        self.path, self.handle = path, handle
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+    def finish(self) -> AnnotatedWorkbook:
+        """The workbook read back (see :func:`read_annotated`)."""
+        import gc
+
+        from .trust import DataChecks, review_formulas_without_value
+
+        handle, self.handle = self.handle, None
+        if handle is None:
+            raise ValueError("this reading was finished or cancelled")
+        path, label = self.path, str(self.path)
+        paused = gc.isenabled()
+        gc.disable()  # tens of thousands of lines and rows, no cycles: collections would only walk them
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            columns: dict[str, list[int] | None] = {}
+            grids = _collect_sheets(handle, columns)
+            problems: list[Problem] = []
+            checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
+            lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
+            detail = grids.get(DETAIL_SHEET, [])
+            checks.formulas_without_value = review_formulas_without_value(path, detail, columns.get(DETAIL_SHEET))
+            rows = _read_detail(detail, lines, decisions, label, problems, checks, columns.get(DETAIL_SHEET))
+            return AnnotatedWorkbook(label, digest, rows, problems)
+        finally:
+            if paused:
+                gc.enable()
+
+
+def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedReading:
+    """Check that ``path`` is an annotated workbook and start its reader child (the sheets and columns
+    read back only); :meth:`AnnotatedReading.finish` then reads it. Raises :class:`BudgetError` when
+    it is not one."""
     from ..exports.sniff import ODS, XLS, XLSX, sniff
 
     path = Path(path)
@@ -195,19 +244,8 @@ def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWo
             "annotated-missing-sheet", f"不是附註工作簿：找不到「{DETAIL_SHEET}」與「{DATA_SHEET}」工作表",
             "not an annotated workbook (no 明細 and 資料 sheets)", file=label,
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    columns: dict[str, list[int] | None] = {}
-    grids = _read_sheets(path, label, [DETAIL_SHEET, DATA_SHEET, LOG_SHEET], max_rows,
-                         {DETAIL_SHEET: _detail_titles()}, columns)
-    problems: list[Problem] = []
-    from .trust import DataChecks, review_formulas_without_value
-
-    checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
-    lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
-    detail = grids.get(DETAIL_SHEET, [])
-    checks.formulas_without_value = review_formulas_without_value(path, detail, columns.get(DETAIL_SHEET))
-    rows = _read_detail(detail, lines, decisions, label, problems, checks, columns.get(DETAIL_SHEET))
-    return AnnotatedWorkbook(label, digest, rows, problems)
+    return AnnotatedReading(path, _start_sheets(path, label, [DETAIL_SHEET, DATA_SHEET, LOG_SHEET], max_rows,
+                                                {DETAIL_SHEET: _detail_titles()}))
 
 
 def _detail_titles(keys: tuple[str, ...] = DETAIL_READ_KEYS) -> list[str]:
@@ -238,9 +276,17 @@ def _read_sheets(path: Path, label: str, names: list[str], max_rows: int,
     rows then hold those cells only, and ``columns`` (when given) receives which sheet columns
     (0-based) they are, per sheet (None: every column).
     """
+    return _collect_sheets(_start_sheets(path, label, names, max_rows, titles), columns)
+
+
+def _start_sheets(path: Path, label: str, names: list[str], max_rows: int,
+                  titles: dict[str, list[str]] | None = None) -> Any:
     from ..exports import sheet_worker
 
-    handle = sheet_worker.start_worker(path, label, sheets=names, max_rows=max_rows, columns=titles)
+    return sheet_worker.start_worker(path, label, sheets=names, max_rows=max_rows, columns=titles)
+
+
+def _collect_sheets(handle: Any, columns: dict[str, list[int] | None] | None = None) -> dict[str, list[list[Any]]]:
     out: dict[str, list[list[Any]]] = {}
     try:
         for sheet in handle.sheets():
@@ -351,7 +397,10 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
 
     def cell(raw: tuple[Any, ...], key: str) -> str:
         i = col[key]
-        return _text(raw[i]).strip() if i is not None and i < len(raw) else ""
+        if i is None or i >= len(raw) or raw[i] is None:
+            return ""
+        value = raw[i]
+        return (value if type(value) is str else _text(value)).strip()
 
     body = rows[1:]
     order = _align(body, lines, cell, label)
@@ -396,7 +445,7 @@ def _read_entry(row: AnnotatedRow, raw: tuple[Any, ...], col: dict[str, int | No
     """The reviewer's four cells of ``row`` as its :class:`ReviewEntry`; what cannot be read is kept
     as the row's ``entry_problem`` (the line then keeps the tool's decision, and the run says why).
     ``no_value``: (row, cell index) of review cells holding a formula without a value."""
-    from ..review import ReviewEntry
+    ReviewEntry = _review_entry_type()
 
     def value(key: str) -> Any:
         i = col[key]
@@ -430,6 +479,19 @@ def _read_entry(row: AnnotatedRow, raw: tuple[Any, ...], col: dict[str, int | No
     row.entry = ReviewEntry(_text(value("review_category")).strip(), amount, percent, row.review_note)
     row.entry_problem = problem
     row.review = row.entry.text()
+
+
+def _review_entry_type() -> type:
+    """:class:`budget.review.ReviewEntry` (imported once, not per row: review imports this module)."""
+    global _REVIEW_ENTRY
+    if _REVIEW_ENTRY is None:
+        from ..review import ReviewEntry
+
+        _REVIEW_ENTRY = ReviewEntry
+    return _REVIEW_ENTRY
+
+
+_REVIEW_ENTRY: type | None = None
 
 
 def _entry_problem(row: AnnotatedRow, key: str, code: str, message: str, message_en: str, hint: str = "") -> Problem:

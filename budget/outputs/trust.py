@@ -61,7 +61,7 @@ class DataChecks:
         shown = raw[col] if col < len(raw) else None
         expected = None if row.line.amount is None else convert(row.line.amount, row.line.unit, self.unit)
         if isinstance(shown, (int, float)) and not isinstance(shown, bool):
-            same = expected is not None and abs(Decimal(repr(shown)) - expected) <= abs(expected) * Decimal("1e-12")
+            same = expected is not None and shown == expected or expected is not None and abs(Decimal(repr(shown)) - expected) <= abs(expected) * Decimal("1e-12")
         else:
             same = expected is None or _text(shown).replace(",", "") == _fmt(expected)
         if not same:
@@ -131,17 +131,13 @@ def review_formulas_without_value(path: Path, detail: list[Any],
             data = zf.read(part)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
         return set()
-    for column in sorted(wanted):
-        letters = _letters(column).encode("ascii")
-        pattern = re.compile(rb'<(?:\w+:)?c r="(' + letters + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f\b([^>]*/>|[^>]*>[^<]*'
-                             rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
-        needle = b' r="' + letters
-        at = data.find(needle)
-        while at >= 0:
-            after = at + len(needle)
-            if after < len(data) and 48 <= data[after] <= 57:  # N12, not NA12
-                m = pattern.match(data, data.rfind(b"<", 0, at))
-                if m and not (m.group(4) or b"").strip():
-                    found.add((int(m.group(2)), column))
-            at = data.find(needle, after)
+    by_letters = {_letters(c).encode("ascii"): c for c in wanted}
+    alternatives = b"|".join(sorted(by_letters, key=len, reverse=True))
+    pattern = re.compile(rb'<(?:\w+:)?c r="(' + alternatives + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f\b([^>]*/>|[^>]*>[^<]*'
+                         rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
+    # One pass over the XML for the references alone (`` r="N12"``; not NA12), then the cell's own match.
+    for hit in re.finditer(rb' r="(' + alternatives + rb')[0-9]', data):
+        m = pattern.match(data, data.rfind(b"<", 0, hit.start()))
+        if m and m.group(1) == hit.group(1) and not (m.group(4) or b"").strip():
+            found.add((int(m.group(2)), by_letters[m.group(1)]))
     return found

@@ -336,20 +336,10 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
         (file, sheet, row, kind, year, agency, plan, branch, account_code, account, description, amount, unit,
          status, category, share_percent, gender_amount, rule, context) = [
             v if type(v) is str_ else _text(v) for v in map(record.get, _RECORD_FIELDS)]
-        amounts = []
-        for name, value in (("amount", amount), ("share_percent", share_percent), ("gender_amount", gender_amount)):
-            if not value:
-                amounts.append(None)
-            elif plain(value):
-                amounts.append(Decimal(value))
-            else:
-                try:
-                    amounts.append(parse_amount(value)[0])
-                except AmountError:
-                    problems.append(Problem("annotated-bad-amount", f"資料工作表的 {name}「{value}」無法解讀",
-                                            "unreadable amount in the data sheet", file=label, sheet=DATA_SHEET,
-                                            row=number, column=name))
-                    amounts.append(None)
+        amounts = [None if not value else Decimal(value) if plain(value) else
+                   _data_amount(value, name, number, label, problems)
+                   for name, value in (("amount", amount), ("share_percent", share_percent),
+                                       ("gender_amount", gender_amount))]
         record_check(number, text, record)
         lines.append(LineItem(
             description=description, amount=amounts[0], unit=unit or "元", plan=plan, branch=branch,
@@ -364,6 +354,17 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
         decisions.append(Decision(status, category=category or None, share_percent=amounts[1],
                                   gender_amount=amounts[2] or Decimal(0), rule=rule))
     return lines, decisions
+
+
+def _data_amount(value: str, name: str, number: int, label: str, problems: list[Problem]) -> Decimal | None:
+    """A 資料 amount that is not plain decimal text, by :func:`parse_amount`; None and a problem if unreadable."""
+    try:
+        return parse_amount(value)[0]
+    except AmountError:
+        problems.append(Problem("annotated-bad-amount", f"資料工作表的 {name}「{value}」無法解讀",
+                                "unreadable amount in the data sheet", file=label, sheet=DATA_SHEET,
+                                row=number, column=name))
+        return None
 
 
 #: The fields of a 資料 record read back, in the order :func:`_read_data` unpacks them.

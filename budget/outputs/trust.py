@@ -61,7 +61,8 @@ class DataChecks:
         shown = raw[col] if col < len(raw) else None
         expected = None if row.line.amount is None else convert(row.line.amount, row.line.unit, self.unit)
         if isinstance(shown, (int, float)) and not isinstance(shown, bool):
-            same = expected is not None and shown == expected or expected is not None and abs(Decimal(repr(shown)) - expected) <= abs(expected) * Decimal("1e-12")
+            same = expected is not None and (shown == expected or  # exactly (most rows), else within 1e-12
+                                             abs(Decimal(repr(shown)) - expected) <= abs(expected) * Decimal("1e-12"))
         else:
             same = expected is None or _text(shown).replace(",", "") == _fmt(expected)
         if not same:

@@ -20,7 +20,9 @@ then sends row 1 and every row with only those columns, and the sheet's ``column
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import marshal
+import operator
 import os
 import struct
 import subprocess
@@ -364,13 +366,18 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
             count = 0
             shared: dict[str, str] = {}
             if first is not None:
-                rows = _chain_first(first, rows)
+                rows = itertools.chain((first,), rows)
+            pick = operator.itemgetter(*kept) if kept else None
             for row in rows:
                 count += 1
                 if kept is not None:  # the kept cells only (positions counted with the leading blanks)
                     off = c0 if prefix and len(row) != width else 0
                     n = len(row)
-                    row = [row[i - off] if 0 <= i - off < n else None for i in kept]
+                    if pick is not None and not off and n > kept[-1]:
+                        picked = pick(row)
+                        row = list(picked) if len(kept) > 1 else [picked]
+                    else:
+                        row = [row[i - off] if 0 <= i - off < n else None for i in kept]
                     cleaned, odd = _clean(row, [], shared)
                 else:
                     cleaned, odd = _clean(row, prefix if len(row) != width else [], shared)
@@ -392,11 +399,6 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
         send(("error", "memory", ""))
     except Exception as exc:  # CalamineError and anything else from a hostile file: "cannot read"
         send(("error", "corrupt", f"{type(exc).__name__}: {exc}"))
-
-
-def _chain_first(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from rest
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -218,10 +218,24 @@ class AnnotatedReading:
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             columns: dict[str, list[int] | None] = {}
-            grids = _collect_sheets(handle, columns)
+            grids: dict[str, list[list[Any]]] = {}
             problems: list[Problem] = []
-            checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
-            lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
+            try:
+                # 紀錄 and 資料 come first: their records are read here while the child parses 明細.
+                sheets = handle.sheets()
+                for sheet in sheets:
+                    grids[sheet.name] = [row for chunk in sheet.more or () for row in chunk]
+                    columns[sheet.name] = sheet.columns
+                    if sheet.name == DATA_SHEET:
+                        break
+                checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
+                lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
+                for sheet in sheets:
+                    grids[sheet.name] = [row for chunk in sheet.more or () for row in chunk]
+                    columns[sheet.name] = sheet.columns
+            except BaseException:
+                handle.cancel()
+                raise
             detail = grids.get(DETAIL_SHEET, [])
             checks.formulas_without_value = review_formulas_without_value(path, detail, columns.get(DETAIL_SHEET))
             rows = _read_detail(detail, lines, decisions, label, problems, checks, columns.get(DETAIL_SHEET))
@@ -244,7 +258,7 @@ def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedRea
             "annotated-missing-sheet", f"不是附註工作簿：找不到「{DETAIL_SHEET}」與「{DATA_SHEET}」工作表",
             "not an annotated workbook (no 明細 and 資料 sheets)", file=label,
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
-    return AnnotatedReading(path, _start_sheets(path, label, [DETAIL_SHEET, DATA_SHEET, LOG_SHEET], max_rows,
+    return AnnotatedReading(path, _start_sheets(path, label, [LOG_SHEET, DATA_SHEET, DETAIL_SHEET], max_rows,
                                                 {DETAIL_SHEET: _detail_titles()}))
 
 

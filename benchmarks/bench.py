@@ -504,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_tool"]:
         return run_tool(argv[1], argv[2:])
     parser = argparse.ArgumentParser(description="Benchmark of issue 13: classify against the floor and the naive script.")
-    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000], help="sizes in data rows")
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000], help="sizes in data rows (0: none)")
     parser.add_argument("--million", action="store_true", help="add 1,000,000 rows")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per size (each runs every command once)")
     parser.add_argument("--writers", nargs="+", default=["fast"], choices=["fast", "xlsxwriter"],
@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     report: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "rounds": args.rounds, "sizes": []}
-    for rows in args.rows:
+    for rows in (r for r in args.rows if r > 0):  # --rows 0: no classify sizes (e.g. only report/--reviewed)
         size = bench_size(rows, args, log)
         if args.engine:
             size["engine"] = bench_engine(prepare(rows, args.seed, args.workdir, log)[2])

@@ -36,11 +36,31 @@ def description_key(text: str) -> str:
     return _ROC_YEAR_IN_TEXT.sub("〈年〉", _MONEY_IN_TEXT.sub("〈金額〉", folded))
 
 
-def line_key(line: LineItem) -> tuple[str, str, str, str, str, str]:
+def line_key(line: LineItem, folded: dict[str, str] | None = None,
+             described: dict[str, str] | None = None) -> tuple[str, str, str, str, str, str]:
     """What makes two lines "the same line" across runs: the same normalised plan, branch, account
-    (code and name) and description (see :func:`description_key`), under the same heading (案名)."""
-    return (fold(line.plan), fold(line.branch), fold(line.account_code), fold(line.account),
-            description_key(line.description), description_key(line.context))
+    (code and name) and description (see :func:`description_key`), under the same heading (案名).
+
+    ``folded`` and ``described`` (text → :func:`fold` / :func:`description_key` of it), when given,
+    remember the texts already normalised: plans, branches, accounts and headings repeat on many lines.
+    """
+    if folded is None or described is None:
+        return (fold(line.plan), fold(line.branch), fold(line.account_code), fold(line.account),
+                description_key(line.description), description_key(line.context))
+
+    def f(text: str) -> str:
+        out = folded.get(text)
+        if out is None:
+            out = folded[text] = fold(text)
+        return out
+
+    def d(text: str) -> str:
+        out = described.get(text)
+        if out is None:
+            out = described[text] = description_key(text)
+        return out
+
+    return f(line.plan), f(line.branch), f(line.account_code), f(line.account), d(line.description), d(line.context)
 
 
 def _amount_in_yuan(line: LineItem) -> Decimal | None:
@@ -53,14 +73,18 @@ def pair_lines(old: Sequence[LineItem], new: Sequence[LineItem]) -> list[tuple[i
     Subtotal rows are never paired. Lines with the same key are paired first where the amount is
     also the same, then in order of appearance; what is left over has no counterpart.
     """
+    if not any(line.kind != TOTAL for line in old):  # nothing to pair (e.g. no line was reviewed)
+        return []
+    folded: dict[str, str] = {}
+    described: dict[str, str] = {}
     groups: dict[tuple, list[int]] = {}
     for j, line in enumerate(new):
         if line.kind != TOTAL:
-            groups.setdefault(line_key(line), []).append(j)
+            groups.setdefault(line_key(line, folded, described), []).append(j)
     old_groups: dict[tuple, list[int]] = {}
     for i, line in enumerate(old):
         if line.kind != TOTAL:
-            old_groups.setdefault(line_key(line), []).append(i)
+            old_groups.setdefault(line_key(line, folded, described), []).append(i)
     pairs: list[tuple[int, int]] = []
     for key, olds in old_groups.items():
         news = list(groups.get(key, ()))

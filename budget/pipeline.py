@@ -271,7 +271,29 @@ def load_inputs(paths: Sequence[str | Path], rules: RuleSet, years: Sequence[int
     ``years`` given on the command line apply to the inputs in order and win over the data. Two
     inputs of the same year, or an input whose year cannot be found, raise :class:`BudgetError`.
     """
-    inputs = [load_year(path, rules, years[i] if i < len(years) else None, options) for i, path in enumerate(paths)]
+    from .outputs.readback import is_annotated, start_reading
+
+    paths = list(paths)
+    readings: dict[int, Any] = {}
+
+    def read_ahead(i: int) -> None:  # an annotated workbook's reader child starts while the one before is read
+        if i < len(paths) and i not in readings and is_annotated(paths[i]):
+            try:
+                readings[i] = start_reading(paths[i])
+            except BudgetError:  # load_year says so, in the inputs' order
+                readings[i] = None
+
+    inputs = []
+    try:
+        read_ahead(0)
+        for i, path in enumerate(paths):
+            read_ahead(i + 1)
+            inputs.append(load_year(path, rules, years[i] if i < len(years) else None, options,
+                                    reading=readings.pop(i, None)))
+    finally:
+        for reading in readings.values():
+            if reading is not None:
+                reading.cancel()
     seen: dict[int, str] = {}
     problems = []
     for item in inputs:
@@ -287,17 +309,18 @@ def load_inputs(paths: Sequence[str | Path], rules: RuleSet, years: Sequence[int
 
 
 def load_year(path: str | Path, rules: RuleSet, year: int | None = None, options: ReadOptions | None = None, *,
-              need_year: bool = True) -> YearInput:
+              need_year: bool = True, reading: Any = None) -> YearInput:
     """One year's final decisions: an annotated workbook (its reviews applied) or a raw export (classified now).
 
     The year is ``year`` when given, else the one the data states (``need_year=False`` leaves it 0
-    when the data states none).
+    when the data states none). ``reading``: the workbook's reading already started
+    (:func:`budget.outputs.readback.start_reading`).
     """
     from .outputs.readback import is_annotated, read_annotated
     from .review import apply_reviews
 
-    if is_annotated(path):
-        book = read_annotated(path)
+    if reading is not None or is_annotated(path):
+        book = read_annotated(path, reading=reading)
         decisions, problems = apply_reviews(book.rows, rules)
         found = year if year is not None else year_of(book.lines, str(path), [], need_year)
         return YearInput(str(path), "annotated", found, book.lines, decisions, _explanations(book.rows, decisions),
@@ -341,7 +364,7 @@ def make_report(paths: Sequence[str | Path], rules: RuleSet, *, years: Sequence[
         if canonical is None:
             raise BudgetError.one("unit-unknown", f"不認得的金額單位「{unit}」（可用：元、千元、萬元）", "unknown unit")
         unit = canonical
-    with localcontext(EXACT):
+    with collector_paused(), localcontext(EXACT):
         return build_report(load_inputs(paths, rules, years, options), rules, unit=unit, agency=agency)
 
 

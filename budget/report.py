@@ -410,13 +410,22 @@ def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]], r
     order = {cid: i for i, cid in enumerate(categories)}
     plan_budget: dict[str, Decimal] = {}
     items: dict[tuple[str, str, str], ReportItem] = {}
+    folded: dict[str, str] = {}  # each plan's and branch's fold, once (they repeat on every line of theirs)
+
+    def fold_once(text: str) -> str:
+        out = folded.get(text)
+        if out is None:
+            out = folded[text] = fold(text)
+        return out
+
     for line, decision, explanation in zip(inp.lines, inp.decisions, inp.explanations):
         if line.kind == TOTAL or decision.status == EXCLUDED or line.amount is None:
             continue
         fig.lines += 1
         amount = convert(line.amount, line.unit, "元")
         fig.budget_total += amount
-        plan_budget[fold(line.plan)] = plan_budget.get(fold(line.plan), Decimal(0)) + amount
+        plan = fold_once(line.plan)
+        plan_budget[plan] = plan_budget.get(plan, Decimal(0)) + amount
         if decision.status == REVIEW:
             fig.pending_lines += 1
             fig.pending_amount += convert(decision.gender_amount, line.unit, "元")
@@ -430,7 +439,7 @@ def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]], r
         fig.by_category[decision.category] = fig.by_category.get(decision.category, Decimal(0)) + gender
         label = account_label(line)
         fig.by_account[label] = fig.by_account.get(label, Decimal(0)) + gender
-        key = (decision.category, fold(line.plan), fold(line.branch))
+        key = (decision.category, plan, fold_once(line.branch))
         item = items.get(key)
         if item is None:
             item = items[key] = ReportItem(inp.year, klass, decision.category, name, line.plan, line.branch,

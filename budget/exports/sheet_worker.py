@@ -2,7 +2,7 @@
 
 python-calamine 0.9 aborts the whole process (a Rust allocation failure no ``except`` catches) on a
 5 KB well-formed .xlsx with one cell at XFD1048576, and on other sparse or oversized sheets. The
-parent runs ``python -m budget.exports.sheet_worker`` with a memory cap and a timeout and turns the
+parent runs this file in a child Python (see ``_CHILD``) with a memory cap and a timeout and turns the
 child's death into a clear "檔案過大或過於複雜" problem.
 
 The child streams: a frame with the sheet list, then per sheet a frame with its size and merged
@@ -10,12 +10,19 @@ cells followed by frames of rows (:data:`CHUNK_ROWS` at a time), so the parent t
 while the child is still converting the rest, and neither side holds the whole sheet twice. A frame
 is an 8-byte little-endian length and a :mod:`marshal` blob (the fastest stdlib serialiser for lists
 of str/int/float); the child turns integral floats into ints and empty cells into ``None`` first.
+
+A caller that needs only some columns of a sheet (the annotated workbook's read-back needs the added
+columns of 明細, not the export's own) names them by their titles in row 1 (``columns``): the child
+then sends row 1 and every row with only those columns, and the sheet's ``columns`` says which
+(0-based) sheet columns they are. Converting and sending the others was most of the child's work.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import marshal
+import operator
 import os
 import struct
 import subprocess
@@ -26,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..problems import BudgetError, Problem
+if __package__:  # the parent side; the child loads this file alone (see _CHILD), without the package
+    from ..problems import BudgetError, Problem
 
 #: Address-space cap of the child (POSIX only): far above a 1M-row sheet, far below a bomb.
 MEMORY_LIMIT_BYTES = 6 << 30
@@ -35,6 +43,11 @@ MIN_TIMEOUT_S = 120
 #: Rows per frame.
 CHUNK_ROWS = 5000
 _DATE_TAG = "\x00date"
+#: How the child starts: this file loaded as a module of its own, not as ``budget.exports.sheet_worker``,
+#: so that the package (the whole export reader) is not imported first; it needs only the standard
+#: library and python-calamine. Measured, that was a third of a small workbook's child.
+_CHILD = ("import importlib.util as u, sys; s = u.spec_from_file_location('gender_budget_sheet_child', sys.argv.pop(1)); "
+          "m = sys.modules[s.name] = u.module_from_spec(s); s.loader.exec_module(m); m.main()")
 _LEN = struct.Struct("<Q")
 
 
@@ -49,6 +62,8 @@ class StreamedSheet:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based r0, c0, r1, c1
     merges_known: bool = False
     more: Iterator[list[list[Any]]] | None = None
+    #: The sheet columns (0-based) that each row's cells are, when only some were asked for; None: all.
+    columns: list[int] | None = None
 
 
 # --- parent side --------------------------------------------------------------------------------
@@ -129,10 +144,10 @@ class WorkerHandle:
                 self.proc.wait()
                 self.stderr.close()
                 return
-            _, name, width, height, merges, merges_known = frame
+            _, name, width, height, merges, merges_known, *rest = frame
             state = {"open": True}
             sheet = StreamedSheet(name, width, height, [tuple(m) for m in merges], merges_known,
-                                  self._rows(state))
+                                  self._rows(state), rest[0] if rest else None)
             yield sheet
             while state["open"]:  # the consumer stopped early: skip the rest of this sheet
                 for _ in self._rows(state):
@@ -151,8 +166,13 @@ class WorkerHandle:
 
 
 def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows: int,
-                 timeout: float | None = None, memory_limit: int = MEMORY_LIMIT_BYTES) -> WorkerHandle:
+                 timeout: float | None = None, memory_limit: int = MEMORY_LIMIT_BYTES,
+                 columns: dict[str, list[str]] | None = None) -> WorkerHandle:
     """Start a child reading ``sheets`` (None: every visible worksheet) of an .xlsx/.xls/.ods file.
+
+    ``columns`` (sheet name → titles) keeps only the columns of that sheet whose row-1 title, stripped,
+    is one of the titles or starts with one followed by ``（`` (``性別預算數（元）``); see
+    :attr:`StreamedSheet.columns`.
 
     The caller can do other work (scan the XML) while the child parses. Problems reported by the
     child (password, damage, a missing sheet, too many rows) and its death (the memory cap, an
@@ -161,9 +181,11 @@ def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows
     size = path.stat().st_size
     if timeout is None:
         timeout = max(MIN_TIMEOUT_S, size / (1 << 20) * 20)
-    args = [sys.executable, "-m", "budget.exports.sheet_worker", str(path), str(max_rows), str(memory_limit)]
+    args = [sys.executable, "-c", _CHILD, str(Path(__file__).resolve()), str(path), str(max_rows), str(memory_limit)]
     for name in sheets or []:
         args += ["--sheet", name]
+    for name, titles in (columns or {}).items():
+        args += ["--columns", name, "\x1f".join(titles)]
     env = dict(os.environ)
     package_parent = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -285,7 +307,16 @@ def _clean(row: list[Any], prefix: list[None], shared: dict[str, str]) -> tuple[
     return new, special
 
 
-def _stream(path: str, wanted: list[str], max_rows: int, send) -> None:
+def _header_matches(value: Any, titles: list[str]) -> bool:
+    """Is a row-1 cell one of ``titles`` (or ``title（…``), as the read-back finds its columns?"""
+    if value is None:
+        return False
+    text = (str(int(value)) if type(value) is float and value.is_integer() else str(value)).strip()
+    return any(text == t or text.startswith(t + "（") for t in titles)
+
+
+def _stream(path: str, wanted: list[str], max_rows: int, send,
+            columns: dict[str, list[str]] | None = None) -> None:
     try:
         import python_calamine as pc
     except ImportError as exc:
@@ -317,18 +348,39 @@ def _stream(path: str, wanted: list[str], max_rows: int, send) -> None:
                 return
             merges = sheet.merged_cell_ranges
             flat = [(a[0], a[1], b[0], b[1]) for a, b in merges] if merges is not None else []
-            send(("sheet", name, width, height, flat, merges is not None))
             # python-calamine 0.9 iter_rows() yields every row from the first, but each row only from the
             # first used column: put the leading empty columns back so positions match the sheet's.
             c0 = start[1] if start else 0
             prefix = [None] * c0 if c0 and width and width - c0 >= 0 else []
+            rows = sheet.iter_rows()
+            titles = (columns or {}).get(name)
+            kept: list[int] | None = None
+            first: list[Any] | None = None
+            if titles is not None:  # only the columns titled so in row 1
+                first = next(rows, None)
+                header = (prefix if first is not None and len(first) != width else []) + list(first or [])
+                kept = [i for i, v in enumerate(header) if _header_matches(v, titles)]
+            send(("sheet", name, width, height, flat, merges is not None, *([kept] if kept is not None else [])))
             chunk: list[list[Any]] = []
             special = False
             count = 0
             shared: dict[str, str] = {}
-            for row in sheet.iter_rows():
+            if first is not None:
+                rows = itertools.chain((first,), rows)
+            pick = operator.itemgetter(*kept) if kept else None
+            for row in rows:
                 count += 1
-                cleaned, odd = _clean(row, prefix if len(row) != width else [], shared)
+                if kept is not None:  # the kept cells only (positions counted with the leading blanks)
+                    off = c0 if prefix and len(row) != width else 0
+                    n = len(row)
+                    if pick is not None and not off and n > kept[-1]:
+                        picked = pick(row)
+                        row = list(picked) if len(kept) > 1 else [picked]
+                    else:
+                        row = [row[i - off] if 0 <= i - off < n else None for i in kept]
+                    cleaned, odd = _clean(row, [], shared)
+                else:
+                    cleaned, odd = _clean(row, prefix if len(row) != width else [], shared)
                 chunk.append(cleaned)
                 special = special or odd
                 if len(chunk) >= CHUNK_ROWS:
@@ -353,7 +405,18 @@ def main(argv: list[str] | None = None) -> None:
     """Child entry point: read the workbook named in argv and stream frames on stdout."""
     args = list(sys.argv[1:] if argv is None else argv)
     path, max_rows, memory_limit = args[0], int(args[1]), int(args[2])
-    wanted = [args[i + 1] for i in range(3, len(args) - 1) if args[i] == "--sheet"]
+    wanted: list[str] = []
+    columns: dict[str, list[str]] = {}
+    i = 3
+    while i < len(args):
+        if args[i] == "--sheet" and i + 1 < len(args):
+            wanted.append(args[i + 1])
+            i += 2
+        elif args[i] == "--columns" and i + 2 < len(args):
+            columns[args[i + 1]] = args[i + 2].split("\x1f")
+            i += 3
+        else:
+            i += 1
     _limit_memory(memory_limit)
     out = sys.stdout.buffer
 
@@ -363,7 +426,7 @@ def main(argv: list[str] | None = None) -> None:
         out.write(data)
 
     try:
-        _stream(path, wanted, max_rows, send)
+        _stream(path, wanted, max_rows, send, columns)
         out.flush()
     except BrokenPipeError:  # the parent stopped reading (it found the file unusable first)
         pass

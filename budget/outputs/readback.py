@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +30,15 @@ TITLES = {**dict(ADDED_COLUMNS), "amount": AMOUNT_TITLE, **LEGACY_TITLES}
 MAX_UNCOMPRESSED = 1 << 30
 #: Most rows read from each of 明細 and 資料.
 MAX_ROWS = 1_048_576  # an .xlsx worksheet's own limit
+#: The 明細 columns read back (by title): the reviewer's, and those the checks and the report use. The
+#: export's own columns and the tool's formula and display columns (建議數, 單位, 性別預算數, 規則) are
+#: not needed (the lines come from 資料), and are not even sent by the reader.
+DETAIL_READ_KEYS = ("review_category", "review_amount", "review_percent", "review_note", "status",
+                    "suggested_name", "category_name", "evidence", "source", "amount",
+                    *LEGACY_TITLES)
+#: An amount as 資料 writes it (plain decimal text, at most 15 integer digits): read with ``Decimal``
+#: directly; anything else goes through :func:`budget.money.parse_amount`.
+_PLAIN_AMOUNT = re.compile(r"-?[1-9][0-9]{0,14}(?:\.[0-9]{1,4})?|0(?:\.[0-9]{1,4})?")
 
 
 @dataclass
@@ -168,14 +178,77 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWorkbook:
+def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS,
+                   reading: "AnnotatedReading | None" = None) -> AnnotatedWorkbook:
     """Read an annotated workbook written by `classify` (and perhaps edited by a reviewer, in Excel or
     LibreOffice, saved as .xlsx or .ods).
 
     Cells are read by the guarded reader (budget.exports.sniff, budget.exports.sheet_worker). Raises
     :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer be
-    matched to the 資料 rows (for example after sorting or deleting rows).
+    matched to the 資料 rows (for example after sorting or deleting rows). ``reading``: the same
+    workbook's reading already started by :func:`start_reading` (its reader works meanwhile).
     """
+    return (reading or start_reading(path, max_rows=max_rows)).finish()
+
+
+class AnnotatedReading:
+    """An annotated workbook whose reader child is at work: :meth:`finish` reads it back, :meth:`cancel`
+    stops the child when it is not needed after all."""
+
+    def __init__(self, path: Path, handle: Any) -> None:
+        self.path, self.handle = path, handle
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+    def finish(self) -> AnnotatedWorkbook:
+        """The workbook read back (see :func:`read_annotated`)."""
+        import gc
+
+        from .trust import DataChecks, review_formulas_without_value
+
+        handle, self.handle = self.handle, None
+        if handle is None:
+            raise ValueError("this reading was finished or cancelled")
+        path, label = self.path, str(self.path)
+        paused = gc.isenabled()
+        gc.disable()  # tens of thousands of lines and rows, no cycles: collections would only walk them
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            columns: dict[str, list[int] | None] = {}
+            grids: dict[str, list[list[Any]]] = {}
+            problems: list[Problem] = []
+            try:
+                # 紀錄 and 資料 come first: their records are read here while the child parses 明細.
+                sheets = handle.sheets()
+                for sheet in sheets:
+                    grids[sheet.name] = [row for chunk in sheet.more or () for row in chunk]
+                    columns[sheet.name] = sheet.columns
+                    if sheet.name == DATA_SHEET:
+                        break
+                checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
+                lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
+                for sheet in sheets:
+                    grids[sheet.name] = [row for chunk in sheet.more or () for row in chunk]
+                    columns[sheet.name] = sheet.columns
+            except BaseException:
+                handle.cancel()
+                raise
+            detail = grids.get(DETAIL_SHEET, [])
+            checks.formulas_without_value = review_formulas_without_value(path, detail, columns.get(DETAIL_SHEET))
+            rows = _read_detail(detail, lines, decisions, label, problems, checks, columns.get(DETAIL_SHEET))
+            return AnnotatedWorkbook(label, digest, rows, problems)
+        finally:
+            if paused:
+                gc.enable()
+
+
+def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedReading:
+    """Check that ``path`` is an annotated workbook and start its reader child (the sheets and columns
+    read back only); :meth:`AnnotatedReading.finish` then reads it. Raises :class:`BudgetError` when
+    it is not one."""
     from ..exports.sniff import ODS, XLS, XLSX, sniff
 
     path = Path(path)
@@ -185,17 +258,12 @@ def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedWo
             "annotated-missing-sheet", f"不是附註工作簿：找不到「{DETAIL_SHEET}」與「{DATA_SHEET}」工作表",
             "not an annotated workbook (no 明細 and 資料 sheets)", file=label,
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    grids = _read_sheets(path, label, [DETAIL_SHEET, DATA_SHEET, LOG_SHEET], max_rows)
-    problems: list[Problem] = []
-    from .trust import DataChecks, review_formulas_without_value
+    return AnnotatedReading(path, _start_sheets(path, label, [LOG_SHEET, DATA_SHEET, DETAIL_SHEET], max_rows,
+                                                {DETAIL_SHEET: _detail_titles()}))
 
-    checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
-    lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
-    detail = grids.get(DETAIL_SHEET, [])
-    checks.formulas_without_value = review_formulas_without_value(path, detail)
-    rows = _read_detail(detail, lines, decisions, label, problems, checks)
-    return AnnotatedWorkbook(label, digest, rows, problems)
+
+def _detail_titles(keys: tuple[str, ...] = DETAIL_READ_KEYS) -> list[str]:
+    return [TITLES[key] for key in keys]
 
 
 def reviewed_detail_rows(path: str | Path, *, max_rows: int = MAX_ROWS) -> list[int]:
@@ -205,20 +273,34 @@ def reviewed_detail_rows(path: str | Path, *, max_rows: int = MAX_ROWS) -> list[
     sorted them): this is what protects a reviewer's work from being overwritten.
     """
     path = Path(path)
-    rows = _read_sheets(path, str(path), [DETAIL_SHEET], max_rows).get(DETAIL_SHEET, [])
+    rows = _read_sheets(path, str(path), [DETAIL_SHEET], max_rows,
+                        {DETAIL_SHEET: _detail_titles(("review", *REVIEW_KEYS))}).get(DETAIL_SHEET, [])
     header = [_text(v) for v in rows[0]] if rows else []
     cols = [c for c in (_find_title(header, key) for key in ("review", *REVIEW_KEYS)) if c is not None]
     return [number for number, raw in enumerate(rows[1:], start=2)
             if any(c < len(raw) and _text(raw[c]).strip() for c in cols)]
 
 
-def _read_sheets(path: Path, label: str, names: list[str], max_rows: int) -> dict[str, list[list[Any]]]:
-    """The cells of sheets ``names`` (hidden ones too), read by calamine in a guarded child process."""
+def _read_sheets(path: Path, label: str, names: list[str], max_rows: int,
+                 titles: dict[str, list[str]] | None = None,
+                 columns: dict[str, list[int] | None] | None = None) -> dict[str, list[list[Any]]]:
+    """The cells of sheets ``names`` (hidden ones too), read by calamine in a guarded child process.
+
+    ``titles`` (sheet → column titles) asks for only the columns of a sheet titled so in row 1: its
+    rows then hold those cells only, and ``columns`` (when given) receives which sheet columns
+    (0-based) they are, per sheet (None: every column).
+    """
+    return _collect_sheets(_start_sheets(path, label, names, max_rows, titles), columns)
+
+
+def _start_sheets(path: Path, label: str, names: list[str], max_rows: int,
+                  titles: dict[str, list[str]] | None = None) -> Any:
     from ..exports import sheet_worker
 
-    if not hasattr(sheet_worker, "start_worker"):  # the reader's earlier, non-streaming interface
-        return {g.name: g.rows for g in sheet_worker.read_grids(path, label, sheets=names, max_rows=max_rows).grids}
-    handle = sheet_worker.start_worker(path, label, sheets=names, max_rows=max_rows)
+    return sheet_worker.start_worker(path, label, sheets=names, max_rows=max_rows, columns=titles)
+
+
+def _collect_sheets(handle: Any, columns: dict[str, list[int] | None] | None = None) -> dict[str, list[list[Any]]]:
     out: dict[str, list[list[Any]]] = {}
     try:
         for sheet in handle.sheets():
@@ -226,6 +308,8 @@ def _read_sheets(path: Path, label: str, names: list[str], max_rows: int) -> dic
             for chunk in sheet.more or ():
                 rows.extend(chunk)
             out[sheet.name] = rows
+            if columns is not None:
+                columns[sheet.name] = sheet.columns
     except BaseException:
         handle.cancel()
         raise
@@ -244,50 +328,63 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
                               hint="請用 gender-budget classify 重新產出附註工作簿")
     lines: list[LineItem] = []
     decisions: list[Decision] = []
+    scan = json.scanner.make_scanner(json.JSONDecoder())  # one record: faster than json.loads per cell
+    plain, str_, record_check = _PLAIN_AMOUNT.fullmatch, str, checks.record
     for number, raw in enumerate(rows[1:], start=2):
         if not any(v not in (None, "") for v in raw):
             break
+        text = raw[1] if len(raw) == 2 and type(raw[1]) is str_ else "".join(_text(v) for v in raw[1:])
         try:
-            text = "".join(_text(v) for v in raw[1:])
-            record = json.loads(text)
+            try:
+                record, end = scan(text, 0)
+            except StopIteration:
+                end = -1
+            if end != len(text):  # not exactly one JSON value: json.loads decides (whitespace…)
+                record = json.loads(text)
             if not isinstance(record, dict):
                 raise ValueError("not an object")
         except ValueError as exc:
             raise BudgetError.one("annotated-bad-data", "資料工作表的內容已損壞（無法解讀），請重新產出附註工作簿",
                                   "the data sheet was damaged", file=label, sheet=DATA_SHEET, row=number,
                                   column="B") from exc
-
-        def get(name: str) -> str:
-            return _text(record.get(name))
-
-        amounts = {}
-        for name in ("amount", "share_percent", "gender_amount"):
-            try:
-                amounts[name] = parse_amount(get(name))[0]
-            except AmountError:
-                problems.append(Problem("annotated-bad-amount", f"資料工作表的 {name}「{get(name)}」無法解讀",
-                                        "unreadable amount in the data sheet", file=label, sheet=DATA_SHEET,
-                                        row=number, column=name))
-                amounts[name] = None
-        checks.record(number, text, record)
-        year_text = get("year")
-        line = LineItem(
-            description=get("description"), amount=amounts["amount"], unit=get("unit") or "元",
-            plan=get("plan"), branch=get("branch"), account=get("account"), account_code=get("account_code"),
-            agency=get("agency"), year=int(year_text) if year_text.isdigit() else None, file=get("file"),
-            sheet=get("sheet"), row=int(get("row")) if get("row").isdigit() else None,
-            kind=TOTAL if get("kind") == TOTAL else LINE, context=get("context"),
-        )
-        status = get("status")
+        (file, sheet, row, kind, year, agency, plan, branch, account_code, account, description, amount, unit,
+         status, category, share_percent, gender_amount, rule, context) = [
+            v if type(v) is str_ else _text(v) for v in map(record.get, _RECORD_FIELDS)]
+        amounts = [None if not value else Decimal(value) if plain(value) else
+                   _data_amount(value, name, number, label, problems)
+                   for name, value in (("amount", amount), ("share_percent", share_percent),
+                                       ("gender_amount", gender_amount))]
+        record_check(number, text, record)
+        lines.append(LineItem(
+            description=description, amount=amounts[0], unit=unit or "元", plan=plan, branch=branch,
+            account=account, account_code=account_code, agency=agency, year=int(year) if year.isdigit() else None,
+            file=file, sheet=sheet, row=int(row) if row.isdigit() else None, kind=TOTAL if kind == TOTAL else LINE,
+            context=context))
         if status not in STATUSES:
             problems.append(Problem("annotated-bad-status", f"資料工作表的判定「{status}」不認得",
                                     "unknown status in the data sheet", file=label, sheet=DATA_SHEET, row=number,
                                     column="status"))
             status = "review"
-        decisions.append(Decision(status, category=get("category") or None, share_percent=amounts["share_percent"],
-                                  gender_amount=amounts["gender_amount"] or Decimal(0), rule=get("rule")))
-        lines.append(line)
+        decisions.append(Decision(status, category=category or None, share_percent=amounts[1],
+                                  gender_amount=amounts[2] or Decimal(0), rule=rule))
     return lines, decisions
+
+
+def _data_amount(value: str, name: str, number: int, label: str, problems: list[Problem]) -> Decimal | None:
+    """A 資料 amount that is not plain decimal text, by :func:`parse_amount`; None and a problem if unreadable."""
+    try:
+        return parse_amount(value)[0]
+    except AmountError:
+        problems.append(Problem("annotated-bad-amount", f"資料工作表的 {name}「{value}」無法解讀",
+                                "unreadable amount in the data sheet", file=label, sheet=DATA_SHEET,
+                                row=number, column=name))
+        return None
+
+
+#: The fields of a 資料 record read back, in the order :func:`_read_data` unpacks them.
+_RECORD_FIELDS = ("file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",
+                  "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule",
+                  "context")
 
 
 def _find_title(header: list[str], key: str) -> int | None:
@@ -299,9 +396,14 @@ def _find_title(header: list[str], key: str) -> int | None:
 
 
 def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decision], label: str,
-                 problems: list[Problem], checks: "DataChecks") -> list[AnnotatedRow]:
+                 problems: list[Problem], checks: "DataChecks", columns: list[int] | None = None) -> list[AnnotatedRow]:
+    """明細 ``rows`` matched to the 資料 lines; ``columns``: the sheet column of each cell of a row, when
+    only some columns were read (None: every column, in order)."""
     header = [_text(v) for v in rows[0]] if rows else []
     col = {key: _find_title(header, key) for key in TITLES}
+    # (row, sheet column), 1-based, of review cells holding a formula without a value, as (row, cell index)
+    no_value = {(r, c - 1) for r, c in checks.formulas_without_value} if columns is None else {
+        (r, columns.index(c - 1)) for r, c in checks.formulas_without_value if c - 1 in columns}
     legacy = col["review_category"] is None
     if legacy and col["review"] is None:
         raise BudgetError.one("annotated-no-review-column", f"明細工作表第 1 列找不到「{TITLES['review_category']}」欄",
@@ -310,7 +412,10 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
 
     def cell(raw: tuple[Any, ...], key: str) -> str:
         i = col[key]
-        return _text(raw[i]).strip() if i is not None and i < len(raw) else ""
+        if i is None or i >= len(raw) or raw[i] is None:
+            return ""
+        value = raw[i]
+        return (value if type(value) is str else _text(value)).strip()
 
     body = rows[1:]
     order = _align(body, lines, cell, label)
@@ -334,7 +439,7 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
             row.official_class = _class_number(cell(raw, "official_class"))
         else:
             row.category_name = cell(raw, "suggested_name")
-            _read_entry(row, raw, col, checks.formulas_without_value, label)
+            _read_entry(row, raw, col, no_value, label)
         checks.detail_amount(row, raw, col["amount"], number)
         edited = _edited_decision(row, cell(raw, "status"), cell(raw, "category") if legacy else None)
         reviewed = bool(row.review) if legacy else row.entry is not None and not row.entry.is_blank
@@ -353,17 +458,24 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
 def _read_entry(row: AnnotatedRow, raw: tuple[Any, ...], col: dict[str, int | None],
                 no_value: set[tuple[int, int]], label: str) -> None:
     """The reviewer's four cells of ``row`` as its :class:`ReviewEntry`; what cannot be read is kept
-    as the row's ``entry_problem`` (the line then keeps the tool's decision, and the run says why)."""
-    from ..review import ReviewEntry
+    as the row's ``entry_problem`` (the line then keeps the tool's decision, and the run says why).
+    ``no_value``: (row, cell index) of review cells holding a formula without a value."""
+    ReviewEntry = _review_entry_type()
 
     def value(key: str) -> Any:
         i = col[key]
         return raw[i] if i is not None and i < len(raw) else None
 
+    if not no_value and value("review_category") is None and value("review_amount") is None and \
+            value("review_percent") is None:  # most rows: nothing typed (the same as below, sooner)
+        row.entry = ReviewEntry(note=row.review_note)
+        row.entry_problem = None
+        row.review = ""
+        return
     problem = None
     for key in REVIEW_KEYS:
         i = col[key]
-        if i is not None and (row.detail_row, i + 1) in no_value:
+        if i is not None and (row.detail_row, i) in no_value:
             problem = _entry_problem(row, key, "review-formula-no-value",
                                      f"「{TITLES[key]}」是公式但沒有計算結果（存檔的程式未計算），無法得知其值",
                                      "a review cell holds a formula without a computed value",
@@ -382,6 +494,19 @@ def _read_entry(row: AnnotatedRow, raw: tuple[Any, ...], col: dict[str, int | No
     row.entry = ReviewEntry(_text(value("review_category")).strip(), amount, percent, row.review_note)
     row.entry_problem = problem
     row.review = row.entry.text()
+
+
+def _review_entry_type() -> type:
+    """:class:`budget.review.ReviewEntry` (imported once, not per row: review imports this module)."""
+    global _REVIEW_ENTRY
+    if _REVIEW_ENTRY is None:
+        from ..review import ReviewEntry
+
+        _REVIEW_ENTRY = ReviewEntry
+    return _REVIEW_ENTRY
+
+
+_REVIEW_ENTRY: type | None = None
 
 
 def _entry_problem(row: AnnotatedRow, key: str, code: str, message: str, message_en: str, hint: str = "") -> Problem:

@@ -13,6 +13,7 @@ from typing import Any
 from .layout import AMOUNT_TITLE, DATA_SHEET, DATA_UNIT_PREFIX, DETAIL_SHEET, REVIEW_KEYS
 from .readback import AnnotatedRow, _find_title, _fmt, _text
 from ..models import LINE
+from ..money import convert
 from ..problems import ERROR, BudgetError, Problem
 
 
@@ -36,16 +37,18 @@ class DataChecks:
         self.refusals: list[Problem] = []
         self.formulas_without_value: set[tuple[int, int]] = set()
         self.checked = self.expected_digest is not None
+        if self.checked:
+            from .annotated.detail import record_check
+
+            self._record_check = record_check
 
     def record(self, number: int, text: str, record: dict[str, Any]) -> None:
         """Check one 資料 record (row ``number``; ``text`` its JSON as stored)."""
-        from .annotated.detail import record_check
-
         if not self.checked:
             return
         self.digest.update(text.encode("utf-8") + b"\n")
         cut = text.rfind(',"k":"')
-        if "k" not in record or cut < 0 or record_check(text[:cut] + "}") != record.get("k"):
+        if "k" not in record or cut < 0 or self._record_check(text[:cut] + "}") != record.get("k"):
             self.refusals.append(Problem(
                 "annotated-data-edited", f"資料工作表第 {number} 列被修改過（檢查碼不符），不予採用",
                 "a record of the hidden data sheet was edited", ERROR, file=self.label, sheet=DATA_SHEET, row=number,
@@ -53,14 +56,13 @@ class DataChecks:
 
     def detail_amount(self, row: AnnotatedRow, raw: tuple[Any, ...], col: int | None, number: int) -> None:
         """Compare 明細's 計算金額 of ``row`` with its 資料 amount (in the workbook's unit)."""
-        from ..money import convert
-
         if not self.checked or self.unit is None or col is None or row.line.kind != LINE:
             return
         shown = raw[col] if col < len(raw) else None
         expected = None if row.line.amount is None else convert(row.line.amount, row.line.unit, self.unit)
         if isinstance(shown, (int, float)) and not isinstance(shown, bool):
-            same = expected is not None and abs(Decimal(repr(shown)) - expected) <= abs(expected) * Decimal("1e-12")
+            same = expected is not None and (shown == expected or  # exactly (most rows), else within 1e-12
+                                             abs(Decimal(repr(shown)) - expected) <= abs(expected) * Decimal("1e-12"))
         else:
             same = expected is None or _text(shown).replace(",", "") == _fmt(expected)
         if not same:
@@ -101,16 +103,22 @@ def _logged_digest(log: list[Any]) -> str | None:
     return None
 
 
-def review_formulas_without_value(path: Path, detail: list[Any]) -> set[tuple[int, int]]:
+def review_formulas_without_value(path: Path, detail: list[Any],
+                                  columns: list[int] | None = None) -> set[tuple[int, int]]:
     """(row, column), 1-based, of 明細 review cells holding a formula without a cached value (.xlsx only).
 
     Such a cell reads as blank; it is reported instead (a workbook saved by a program that does not
-    calculate, e.g. openpyxl, leaves every formula so).
+    calculate, e.g. openpyxl, leaves every formula so). ``detail`` is 明細 as read, ``columns`` the sheet
+    column (0-based) of each of its cells when only some columns were read (None: all).
+
+    Only the review columns' cells are looked at: each is found by its reference (`` r="N``), so the
+    rest of the sheet's XML (the tool's formulas on every row) is never matched against.
     """
     from ..exports import sheet_facts
 
     header = [_text(v) for v in detail[0]] if detail else []
-    wanted = {i + 1 for i in (_find_title(header, k) for k in REVIEW_KEYS) if i is not None}
+    found_cols = [i for i in (_find_title(header, k) for k in REVIEW_KEYS) if i is not None]
+    wanted = {(columns[i] if columns is not None else i) + 1 for i in found_cols}
     if not wanted or not zipfile.is_zipfile(path):
         return set()
     found: set[tuple[int, int]] = set()
@@ -124,10 +132,13 @@ def review_formulas_without_value(path: Path, detail: list[Any]) -> set[tuple[in
             data = zf.read(part)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
         return set()
-    letters = b"|".join(_letters(c).encode("ascii") for c in sorted(wanted))
-    pattern = re.compile(rb'<(?:\w+:)?c r="(' + letters + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f\b([^>]*/>|[^>]*>[^<]*'
+    by_letters = {_letters(c).encode("ascii"): c for c in wanted}
+    alternatives = b"|".join(sorted(by_letters, key=len, reverse=True))
+    pattern = re.compile(rb'<(?:\w+:)?c r="(' + alternatives + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f\b([^>]*/>|[^>]*>[^<]*'
                          rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
-    for m in pattern.finditer(data):
-        if not (m.group(4) or b"").strip():
-            found.add((int(m.group(2)), sheet_facts.column_number(m.group(1).decode("ascii"))))
+    # One pass over the XML for the references alone (`` r="N12"``; not NA12), then the cell's own match.
+    for hit in re.finditer(rb' r="(' + alternatives + rb')[0-9]', data):
+        m = pattern.match(data, data.rfind(b"<", 0, hit.start()))
+        if m and m.group(1) == hit.group(1) and not (m.group(4) or b"").strip():
+            found.add((int(m.group(2)), by_letters[m.group(1)]))
     return found

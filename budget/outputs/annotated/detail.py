@@ -76,7 +76,7 @@ def _write_in_two(book: "Book", rows: "_Rows", split: int, n: int) -> None:
 
 
 #: Fewer lines than this are written by one process (forking costs more than it saves).
-PARALLEL_MIN_LINES = 20_000
+PARALLEL_MIN_LINES = 5_000
 
 
 def _split_point(book: "Book", sheets: tuple[Any, ...], n: int) -> int | None:

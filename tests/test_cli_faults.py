@@ -43,7 +43,7 @@ def test_a_full_disk_is_the_projects_own_could_not_write(export: Path, tmp_path:
     from budget.outputs import xlsx_fast
 
     monkeypatch.setattr(zipfile.ZipFile, "write", full)
-    monkeypatch.setattr(xlsx_fast._ThreadedZip, "_write", full)  # the package writer used on POSIX
+    monkeypatch.setattr(xlsx_fast._ThreadedZip, "write", full)  # the package writer used on POSIX
     out = tmp_path / "out.xlsx"
     result = run("classify", export, "-o", out)
     monkeypatch.setattr(zipfile.ZipFile, "write", original)

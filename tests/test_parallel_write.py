@@ -68,7 +68,7 @@ def test_two_processes_write_the_same_workbook_as_one(run, tmp_path, monkeypatch
     one = _write(tmp_path / "one" / "out.xlsx", run, monkeypatch, parallel=False)
     two = _write(tmp_path / "two" / "out.xlsx", run, monkeypatch, parallel=True)
     assert two.processes == "2" and one.processes == f"{forked.WORKERS_ENV}=1"
-    half = len(run.lines) // 2
+    half = int(len(run.lines) * detail.FIRST_SHARE)  # where the second process begins
     reviews = [i for i, d in enumerate(run.decisions) if d.status == REVIEW]
     assert min(reviews) < half <= max(reviews)  # the 待覆核 sheet is split too
     a, b = _parts(tmp_path / "one" / "out.xlsx"), _parts(tmp_path / "two" / "out.xlsx")

@@ -335,8 +335,7 @@ def test_the_threaded_package_holds_what_zipfile_would(tmp_path: Path, monkeypat
         folder = tmp_path / name
         folder.mkdir()
         packages[name] = tmp_path / f"{name}.zip"
-        kwargs = {"tmpdir": str(folder)} if name == "threaded" else {}
-        zf = factory(str(packages[name]), "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True, **kwargs)
+        zf = factory(str(packages[name]), "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True)
         for i, (arcname, data) in enumerate(parts.items()):
             part = folder / f"part{i}"
             part.write_bytes(data)
@@ -368,3 +367,26 @@ def test_formulas_of_one_shape_in_other_rows_are_tested_each_on_their_own(tmp_pa
         xml = zf.read("xl/worksheets/sheet1.xml").decode()
     # xlsxwriter writes dynamic-array formulas as array formulas with cm="1": only the SORT rows
     assert xml.count('cm="1"') == 20 and xml.count("SORT(") == 20 and xml.count("<f>SUM(") == 19 and xml.count("<f>LEN(") == 39
+
+
+def test_row_files_are_spliced_into_their_worksheet_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet's streamed rows reach the package without being copied into its part first, and nothing is left."""
+    from budget.outputs import xlsx_fast
+
+    monkeypatch.setattr(xlsx_fast, "DEFLATE_CHUNK", 4096)  # many chunks, across the row files' borders
+    monkeypatch.setattr(xlsx_fast, "ROW_WINDOW", 64)
+    path = tmp_path / "spliced.xlsx"
+    book = FastBook(str(path), {**XLSX_OPTIONS, "tmpdir": str(tmp_path)})
+    sheet = book.add_worksheet("明細")
+    for r in range(3000):
+        sheet.write_string(r, 0, f"第{r}列 & <說明>")
+        sheet.write_number(r, 1, r)
+    sheet.autofilter(0, 0, 2999, 1)  # after sheetData in the part: the tail must follow the rows
+    book.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spliced.xlsx"]
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "\x00" not in xml and xml.count("<row ") == 3000 and xml.index("</sheetData>") < xml.index("<autoFilter")
+    rows = _calamine_rows(path, "明細")
+    assert rows[2999] == ["第2999列 & <說明>", 2999] and len(rows) == 3000

@@ -128,6 +128,8 @@ class FastSheet(Worksheet):
         self._bare: list[tuple[int, int]] = []  # cells written without a format: a row or column format may apply
         self._info_rows: set[int] = set()  # rows with row settings (set_row) not yet on disk
         self._shapes: dict[str, bool] = {}  # formula shape → calls a dynamic-array function (see _dynamic)
+        self._links_before = 0  # hyperlinks the sheet had when a forked process began writing it
+        self._splice: dict[bytes, list[str]] | None = None  # set by FastBook when its package writer splices rows
 
     def _initialize(self, init_data: dict[str, Any]) -> None:
         # The base class must not open its own row file nor use shared strings: this sheet streams.
@@ -378,8 +380,6 @@ class FastSheet(Worksheet):
                 fallback = {c: default for c in cells}
             else:
                 fallback = col_formats
-            if r in self.table:  # xlsxwriter's own cells took the row's or column's format as they were rendered
-                fallback = {}
             if cells:
                 order = sorted(cells)
                 lo, hi = order[0], order[-1]
@@ -440,7 +440,7 @@ class FastSheet(Worksheet):
         return {"rows": self._spool_name if self._has_rows else None,
                 "dims": (self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax),
                 "hyperlinks": {r: dict(cols) for r, cols in self.hyperlinks.items() if cols},
-                "links_added": self.hlink_count - getattr(self, "_links_before", 0)}
+                "links_added": self.hlink_count - self._links_before}
 
     def adopt_rows(self, part: dict[str, Any], first_row: int) -> None:
         """Take the rows another process wrote (from :meth:`detach_rows`) as this sheet's rows from ``first_row`` on.
@@ -500,6 +500,12 @@ class FastSheet(Worksheet):
             spool.close()
             self._parts.append(self._spool_name)  # type: ignore[arg-type]
         parts, self._parts = self._parts, []
+        if self._splice is not None:  # the package writer reads the row files in place of this marker
+            marker = f"\x00rows:{id(self)}\x00"
+            self._splice[marker.encode("ascii")] = parts
+            self.fh.write(marker)
+            self._xml_end_tag("sheetData")
+            return
         try:
             # The row files are UTF-8 as the part is: copied as bytes when the part is a file (no decoding).
             raw = getattr(self.fh, "buffer", None)
@@ -560,61 +566,131 @@ def _deflate_chunk(data: bytes, last: bool) -> bytes:
     return comp.compress(data) + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
-def _deflate(src: Any, folder: str | None, pool: Any) -> tuple[int, int, int, Any]:
-    """Raw-deflate file ``src`` in chunks on ``pool``: (CRC-32, size, compressed size, the bytes or a temp file)."""
+class _Pieces:
+    """One part's bytes read from several places in order: bytes, then files (row files spliced in)."""
+
+    def __init__(self, pieces: list[bytes | str]) -> None:
+        self.pieces, self._at, self._file = pieces, 0, None
+        self._buffer = b""
+
+    def read(self, size: int) -> bytes:
+        out: list[bytes] = []
+        while size > 0 and self._at < len(self.pieces):
+            piece = self.pieces[self._at]
+            if isinstance(piece, bytes):
+                data, self.pieces[self._at] = piece[:size], piece[size:]
+                if not self.pieces[self._at]:
+                    self._at += 1
+            else:
+                if self._file is None:
+                    self._file = open(piece, "rb")  # noqa: SIM115 - closed below
+                data = self._file.read(size)
+                if len(data) < size:
+                    self._file.close()
+                    self._file, self._at = None, self._at + 1
+            out.append(data)
+            size -= len(data)
+        return b"".join(out)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _deflate_into(src: Any, out: Any, pool: Any) -> tuple[int, int, int]:
+    """Raw-deflate ``src`` into ``out`` in chunks on ``pool``: (CRC-32, size, compressed size)."""
     chunk = src.read(DEFLATE_CHUNK)
     following = src.read(DEFLATE_CHUNK) if len(chunk) == DEFLATE_CHUNK else b""
-    if not following:  # one chunk: in memory
-        data = _deflate_chunk(chunk, True)
-        return zlib.crc32(chunk), len(chunk), len(data), data
-    out = tempfile.TemporaryFile(dir=folder)
     pending: list[Any] = []
-    crc = size = 0
+    crc = size = csize = 0
     try:
-        while chunk:
+        while True:
             crc = zlib.crc32(chunk, crc)
             size += len(chunk)
             pending.append(pool.submit(_deflate_chunk, chunk, not following))
             if len(pending) > 4:  # at most a few chunks in memory
-                out.write(pending.pop(0).result())
-            chunk, following = following, src.read(DEFLATE_CHUNK) if following else b""
+                data = pending.pop(0).result()
+                out.write(data)
+                csize += len(data)
+            if not following:
+                break
+            chunk, following = following, src.read(DEFLATE_CHUNK)
         for job in pending:
-            out.write(job.result())
-        csize = out.tell()
-        out.seek(0)
+            data = job.result()
+            out.write(data)
+            csize += len(data)
     except BaseException:
         for job in pending:
             job.cancel()
-        out.close()
         raise
-    return crc, size, csize, out
+    return crc, size, csize
 
 
 class _ThreadedZip:
     """The .xlsx package, as ``zipfile.ZipFile`` writes it for xlsxwriter, with every part deflated on two threads.
 
     xlsxwriter calls ``write(part_file, name)`` for each part and removes the file at once; each part
-    is deflated then, in chunks on two threads, and :meth:`close` writes the package in xlsxwriter's
-    order. A package that would need ZIP64 (over 4 GB) is written by ``zipfile`` instead, from the
-    parts kept open (a removed file stays readable while open: POSIX only, as this class is).
+    is deflated then, in chunks on two threads, straight into the package (its local header patched
+    afterwards, as zipfile does on a seekable file). A worksheet part holding a marker of
+    :class:`FastSheet` gets its row files spliced in there: they are never copied into the part.
+    A package that would need ZIP64 (over 4 GB) is written again by ``zipfile`` from the same
+    sources, kept open (a removed file stays readable while open: POSIX only, as this class is).
     """
 
     def __init__(self, filename: str, mode: str = "w", compression: int = zipfile.ZIP_DEFLATED,
-                 allowZip64: bool = True, tmpdir: str | None = None) -> None:  # noqa: N803 - zipfile's name
+                 allowZip64: bool = True, splice: dict[bytes, list[str]] | None = None) -> None:  # noqa: N803
         from concurrent.futures import ThreadPoolExecutor
 
-        self.filename, self.tmpdir = filename, tmpdir
+        self.filename, self.splice = filename, splice if splice is not None else {}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deflate")
-        self._parts: list[tuple[str, os.stat_result, Any, tuple[int, int, int, Any]]] = []
+        self._out = open(filename, "wb")  # noqa: SIM115 - closed in close()
+        self._parts: list[tuple[str, os.stat_result, Any, tuple[int, int, int, int]]] = []
+        self._row_files: list[str] = []
+
+    def _source(self, filename: str) -> tuple[Any, list[bytes | str] | None]:
+        """The part's file, opened; and, for a worksheet with spliced rows, its pieces in order."""
+        src = open(filename, "rb")  # noqa: SIM115 - closed in close()
+        if not self.splice or os.fstat(src.fileno()).st_size > 1 << 24:
+            return src, None
+        text = src.read()
+        for marker, files in self.splice.items():
+            at = text.find(marker)
+            if at >= 0:
+                self._row_files.extend(files)
+                return src, [text[:at], *files, text[at + len(marker):]]
+        src.seek(0)
+        return src, None
 
     def write(self, filename: str, arcname: str) -> None:
-        src = open(filename, "rb")  # noqa: SIM115 - closed in close()
+        src, pieces = self._source(filename)
         try:
-            deflated = _deflate(src, self.tmpdir, self._pool)
-        except BaseException:
+            st = os.fstat(src.fileno())
+            out = self._out
+            offset = out.tell()
+            raw = arcname.encode("utf-8")
+            out.write(_local_header(raw, st, 0, 0, 0))
+            reader = _Pieces(list(pieces)) if pieces is not None else src
+            try:
+                crc, size, csize = _deflate_into(reader, out, self._pool)
+            finally:
+                if pieces is not None:
+                    reader.close()
+            end = out.tell()
+            out.seek(offset + 14)
+            out.write(struct.pack("<3L", crc & 0xFFFFFFFF, min(csize, _ZIP32_LIMIT), min(size, _ZIP32_LIMIT)))
+            out.seek(end)
+        except BaseException:  # xlsxwriter does not close its ZipFile when a write fails: let nothing stay open
             src.close()
+            self._abandon()
             raise
-        self._parts.append((arcname, os.fstat(src.fileno()), src, deflated))
+        self._parts.append((arcname, st, (src, pieces), (crc, size, csize, offset)))
+
+    def _abandon(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._out.close()
+        for _, _, (src, _), _ in self._parts:
+            src.close()
 
     def writestr(self, *args: Any) -> None:  # pragma: no cover - xlsxwriter's in_memory mode, written by zipfile
         raise NotImplementedError("in_memory")
@@ -622,50 +698,64 @@ class _ThreadedZip:
     def close(self) -> None:
         try:
             done = self._parts
-            if sum(r[2] for *_, r in done) + sum(r[1] for *_, r in done) >= _ZIP32_LIMIT or len(done) >= 0xFFFF:
+            start = self._out.tell()
+            if start >= _ZIP32_LIMIT or any(r[1] >= _ZIP32_LIMIT or r[2] >= _ZIP32_LIMIT for *_, r in done) \
+                    or len(done) >= 0xFFFF:
+                self._out.close()
                 self._write_zip64(done)
             else:
-                self._write(done)
+                self._write_directory(done, start)
+                self._out.close()
         finally:
             self._pool.shutdown(wait=True)
-            for _, _, src, deflated in self._parts:
+            self._out.close()
+            for _, _, (src, _), _ in self._parts:
                 src.close()
-                if not isinstance(deflated[3], bytes):
-                    deflated[3].close()
+            for name in self._row_files:
+                try:
+                    os.unlink(name)
+                except OSError:
+                    pass
 
-    def _write(self, done: list[tuple[str, os.stat_result, Any, tuple[int, int, int, Any]]]) -> None:
-        central: list[bytes] = []
-        with open(self.filename, "wb") as out:
-            for name, st, _, (crc, size, csize, data) in done:
-                t = _clock.localtime(st.st_mtime)
-                dostime = t[3] << 11 | t[4] << 5 | t[5] // 2
-                dosdate = (t[0] - 1980) << 9 | t[1] << 5 | t[2]
-                raw = name.encode("utf-8")
-                flags = 0 if raw.isascii() else 0x800
-                offset = out.tell()
-                out.write(struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, flags, zipfile.ZIP_DEFLATED, dostime,
-                                      dosdate, crc, csize, size, len(raw), 0) + raw)
-                if isinstance(data, bytes):
-                    out.write(data)
-                else:
-                    shutil.copyfileobj(data, out, 1 << 20)
-                central.append(struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 0 if os.name == "nt" else 3, 20, 0,
-                                           flags, zipfile.ZIP_DEFLATED, dostime, dosdate, crc, csize, size, len(raw),
-                                           0, 0, 0, 0, (st.st_mode & 0xFFFF) << 16, offset) + raw)
-            start = out.tell()
-            directory = b"".join(central)
-            out.write(directory)
-            out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central), len(central), len(directory),
-                                  start, 0))
+    def _write_directory(self, done: list[tuple[str, os.stat_result, Any, tuple[int, int, int, int]]],
+                         start: int) -> None:
+        central = []
+        for name, st, _, (crc, size, csize, offset) in done:
+            raw = name.encode("utf-8")
+            dostime, dosdate, flags = _dos_stamp(st) + (0 if raw.isascii() else 0x800,)
+            central.append(struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 0 if os.name == "nt" else 3, 20, 0,
+                                       flags, zipfile.ZIP_DEFLATED, dostime, dosdate, crc, csize, size, len(raw),
+                                       0, 0, 0, 0, (st.st_mode & 0xFFFF) << 16, offset) + raw)
+        directory = b"".join(central)
+        self._out.write(directory)
+        self._out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central), len(central), len(directory),
+                                    start, 0))
 
     def _write_zip64(self, done: list[tuple[str, os.stat_result, Any, Any]]) -> None:
         with _FastZip(self.filename, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-            for name, st, src, _ in done:
+            for name, st, (src, pieces), _ in done:
                 info = zipfile.ZipInfo(name, _clock.localtime(st.st_mtime)[:6])
                 info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, (st.st_mode & 0xFFFF) << 16
                 src.seek(0)
-                with zf.open(info, "w", force_zip64=True) as dest:
-                    shutil.copyfileobj(src, dest, 1 << 20)
+                reader = _Pieces(list(pieces)) if pieces is not None else src
+                try:
+                    with zf.open(info, "w", force_zip64=True) as dest:
+                        shutil.copyfileobj(reader, dest, 1 << 20)
+                finally:
+                    if pieces is not None:
+                        reader.close()
+
+
+def _dos_stamp(st: os.stat_result) -> tuple[int, int]:
+    """A file's modification time as a zip entry's DOS time and date."""
+    t = _clock.localtime(st.st_mtime)
+    return t[3] << 11 | t[4] << 5 | t[5] // 2, (t[0] - 1980) << 9 | t[1] << 5 | t[2]
+
+
+def _local_header(raw_name: bytes, st: os.stat_result, crc: int, csize: int, size: int) -> bytes:
+    dostime, dosdate = _dos_stamp(st)
+    return struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0 if raw_name.isascii() else 0x800,
+                       zipfile.ZIP_DEFLATED, dostime, dosdate, crc, csize, size, len(raw_name), 0) + raw_name
 
 
 _ZIP_LOCK = threading.Lock()
@@ -679,11 +769,14 @@ class FastBook(xlsxwriter.Workbook):
     def _store_workbook(self) -> None:
         # xlsxwriter opens its ZipFile inside this method: lend it ours (large parts on two threads, where a
         # removed part file stays readable: POSIX), or zipfile's at our compression level.
-        tmpdir = self.tmpdir
-        threaded = os.name == "posix" and not self.in_memory
+        threaded = os.name == "posix" and not self.in_memory and isinstance(self.filename, (str, os.PathLike))
+        splice: dict[bytes, list[str]] = {}
+        for sheet in self.worksheets():
+            if isinstance(sheet, FastSheet):
+                sheet._splice = splice if threaded else None
         with _ZIP_LOCK:
             saved = xlsxwriter.workbook.ZipFile
-            xlsxwriter.workbook.ZipFile = (lambda *a, **k: _ThreadedZip(*a, tmpdir=tmpdir, **k)) if threaded \
+            xlsxwriter.workbook.ZipFile = (lambda *a, **k: _ThreadedZip(*a, splice=splice, **k)) if threaded \
                 else _FastZip
             try:
                 super()._store_workbook()

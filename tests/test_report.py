@@ -429,3 +429,20 @@ def test_reviewed_decisions_in_words(rules):
 
     assert review_wording(ln, WithFields(), rules) == "覆核：計入 40%"
     assert line_detail(ln, Decision(MATCHED, "gender-training", D(100), D(40000), "gender-training"), rules) == "專題演講鐘點費"
+
+
+def test_a_report_longer_than_the_fast_writers_row_window_is_written(books, rules, tmp_path, monkeypatch):
+    """The report sizes its rows after writing them all (row heights follow the final column widths): its
+    workbook keeps every row until it is closed, however long the table (100k-line books failed here)."""
+    from budget.outputs import xlsx_fast
+
+    monkeypatch.setattr(xlsx_fast, "ROW_WINDOW", 4)  # the report's table has more rows than this
+    monkeypatch.setattr(xlsx_fast, "_FLUSH_KEEP", 2, raising=False)  # (how older versions sized the window)
+    report = make_report(books, rules, agency="臺北市政府資訊局")
+    short = write_report_workbook(report, tmp_path / "report.xlsx", books)
+    rows = _values(short, TABLE_SHEET)
+    assert len(rows) > 4 * 3 and rows[0][0] == "臺北市政府資訊局 116年度性別預算編列情形表"
+    import openpyxl
+
+    ws = openpyxl.load_workbook(short)[TABLE_SHEET]
+    assert any((ws.row_dimensions[r].height or 0) > 20 for r in range(4, ws.max_row + 1))  # sized at the end

@@ -32,7 +32,8 @@ TRICKY_TEXT = ["=SUM(A1:A3)", "+886-2-1234", "-5", "@user", "=1+1", "{=A1}", "<r
 
 
 def _book(path: Path) -> FastBook:
-    return FastBook(str(path), dict(XLSX_OPTIONS))
+    """A fast book that streams rows (as ``open_book(..., rows_in_order=True)`` opens the annotated workbook)."""
+    return FastBook(str(path), {**XLSX_OPTIONS, "constant_memory": True})
 
 
 def _calamine_rows(path: Path, sheet: str) -> list[list[object]]:
@@ -296,7 +297,7 @@ def test_row_settings_and_column_formats_match_xlsxwriter_across_the_window(tmp_
     paths = {}
     for name, factory in (("fast", FastBook), ("xlsxwriter", xlsxwriter.Workbook)):
         paths[name] = path = tmp_path / f"{name}.xlsx"
-        book = factory(str(path), dict(XLSX_OPTIONS))
+        book = factory(str(path), {**XLSX_OPTIONS, "constant_memory": factory is FastBook})
         sheet = book.add_worksheet("s")
         wide, bold = book.add_format({"bg_color": "#FFFBEA"}), book.add_format({"bold": True})
         sheet.set_column(1, 1, 12, wide)
@@ -376,7 +377,7 @@ def test_row_files_are_spliced_into_their_worksheet_part(tmp_path: Path, monkeyp
     monkeypatch.setattr(xlsx_fast, "DEFLATE_CHUNK", 4096)  # many chunks, across the row files' borders
     monkeypatch.setattr(xlsx_fast, "ROW_WINDOW", 64)
     path = tmp_path / "spliced.xlsx"
-    book = FastBook(str(path), {**XLSX_OPTIONS, "tmpdir": str(tmp_path)})
+    book = FastBook(str(path), {**XLSX_OPTIONS, "tmpdir": str(tmp_path), "constant_memory": True})
     sheet = book.add_worksheet("明細")
     for r in range(3000):
         sheet.write_string(r, 0, f"第{r}列 & <說明>")
@@ -390,3 +391,25 @@ def test_row_files_are_spliced_into_their_worksheet_part(tmp_path: Path, monkeyp
     assert "\x00" not in xml and xml.count("<row ") == 3000 and xml.index("</sheetData>") < xml.index("<autoFilter")
     rows = _calamine_rows(path, "明細")
     assert rows[2999] == ["第2999列 & <說明>", 2999] and len(rows) == 3000
+
+
+def test_a_book_not_streaming_takes_late_row_heights_as_xlsxwriter_does(tmp_path: Path) -> None:
+    """open_book without rows_in_order (the report, the web page's check results): any row may still be
+    written or sized until close, however many rows came after it (the report sizes rows at the end)."""
+    path = tmp_path / "late.xlsx"
+    book = open_book(path)
+    sheet = book.add_worksheet("性別預算編列情形表")
+    for r in range(ROW_WINDOW * 3):
+        sheet.write_string(r, 0, f"項目{r}")
+    sheet.set_row(3, 30)
+    sheet.write_string(5, 1, "late cell")
+    book.close()
+    ws = openpyxl.load_workbook(path)["性別預算編列情形表"]
+    assert ws.row_dimensions[4].height == 30 and ws["B6"].value == "late cell" and ws.max_row == ROW_WINDOW * 3
+    streaming = open_book(tmp_path / "stream.xlsx", rows_in_order=True)
+    s2 = streaming.add_worksheet("s")
+    for r in range(ROW_WINDOW * 3):
+        s2.write_string(r, 0, "x")
+    with pytest.raises(RowAlreadyWritten):
+        s2.set_row(3, 40)
+    streaming.close()

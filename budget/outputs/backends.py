@@ -36,9 +36,12 @@ def book_format(path: str | Path) -> str:
 
 
 def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool = False,
-              tmpdir: str | Path | None = None) -> Any:
+              rows_in_order: bool = False, tmpdir: str | Path | None = None) -> Any:
     """A workbook object with the xlsxwriter API subset above, writing ``path`` in ``fmt`` (default: by suffix).
 
+    ``rows_in_order``: the caller writes each sheet's rows in order and never goes back to one (no
+    late ``set_row``), so the fast .xlsx writer may stream them to disk as written; otherwise it
+    keeps every row until the book is closed (unless ``constant_memory``), as xlsxwriter does.
     ``tmpdir`` holds the writer's scratch parts; by default, when ``path`` is a temp file of
     :func:`budget.outputs.atomic.atomic_write`, its parts folder beside it (which a later run
     removes if this one is killed), never the system temp folder.
@@ -54,7 +57,7 @@ def open_book(path: str | Path, *, fmt: str | None = None, constant_memory: bool
     options = {**XLSX_OPTIONS, "constant_memory": constant_memory}
     if tmpdir is not None:
         options["tmpdir"] = str(tmpdir)
-    return _xlsx_book(path, options)
+    return _xlsx_book(path, options, stream=constant_memory or rows_in_order)
 
 
 #: Environment variable that picks the .xlsx writer: ``fast`` (default) or ``xlsxwriter``.
@@ -68,14 +71,14 @@ def xlsx_writer_name() -> str:
     return "xlsxwriter" if os.environ.get(XLSX_WRITER_ENV, "").strip().lower() == "xlsxwriter" else "fast"
 
 
-def _xlsx_book(path: str | Path, options: dict[str, Any]) -> Any:
+def _xlsx_book(path: str | Path, options: dict[str, Any], stream: bool = False) -> Any:
     """The .xlsx workbook: :class:`.xlsx_fast.FastBook` (2-3x less CPU on the same cells, see
     benchmarks/RESULTS.md), or plain xlsxwriter when asked for; both take the same calls."""
     if xlsx_writer_name() == "fast" and fast_writer_supported():
         from .xlsx_fast import FastBook
 
-        # It streams rows itself: constant_memory does not apply (its files are the same either way).
-        return FastBook(str(path), {k: v for k, v in options.items() if k != "constant_memory"})
+        # stream: rows go to disk as written (the files are the same either way); else all stay until close.
+        return FastBook(str(path), {**options, "constant_memory": stream})
     import xlsxwriter
 
     return xlsxwriter.Workbook(str(path), options)

@@ -3,9 +3,14 @@
 :class:`FastBook` is an ``xlsxwriter.Workbook`` whose worksheets (:class:`FastSheet`) render each
 cell to its XML the moment it is written and stream finished rows to a temporary file. Everything
 else — styles, column widths, freeze panes, autofilter, data validation, conditional formats, print
-setup, defined names, charts, document properties, the package itself — is xlsxwriter's own code,
-unchanged, so every call of the subset in :mod:`budget.outputs.backends` (and the rest of
-xlsxwriter's API) works as before.
+setup, defined names, charts, document properties, the parts of the package — is xlsxwriter's own
+code, unchanged, so every call of the subset in :mod:`budget.outputs.backends` (and the rest of
+xlsxwriter's API) works as before. On POSIX the package is zipped by :class:`_ThreadedZip`: parts
+deflated in chunks on two threads straight into the file, each sheet's row files spliced into its
+part there instead of being copied into it first.
+
+A sheet's rows may also be written by another process (:meth:`FastSheet.begin_detached`,
+:meth:`FastSheet.detach_rows`, :meth:`FastSheet.adopt_rows`): its row files are taken over as they are.
 
 What differs from xlsxwriter, on purpose:
 
@@ -44,9 +49,9 @@ import xlsxwriter.workbook
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet, re_dynamic_function
 
-#: Rows kept in memory per sheet before the oldest are streamed to disk.
+#: Rows kept in memory per sheet before the oldest are streamed to disk (a book opened with
+#: ``constant_memory``; otherwise every row stays in memory until the book is closed, as in xlsxwriter).
 ROW_WINDOW = 1024
-_FLUSH_KEEP = ROW_WINDOW // 2
 #: zlib level of the package's parts (xlsxwriter uses zlib's default, 6).
 COMPRESS_LEVEL = 1
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
@@ -130,6 +135,7 @@ class FastSheet(Worksheet):
         self._shapes: dict[str, bool] = {}  # formula shape → calls a dynamic-array function (see _dynamic)
         self._links_before = 0  # hyperlinks the sheet had when a forked process began writing it
         self._splice: dict[bytes, list[str]] | None = None  # set by FastBook when its package writer splices rows
+        self._window: int | None = ROW_WINDOW  # rows kept in memory (None: all, until the book is closed)
 
     def _initialize(self, init_data: dict[str, Any]) -> None:
         # The base class must not open its own row file nor use shared strings: this sheet streams.
@@ -151,8 +157,8 @@ class FastSheet(Worksheet):
                 self.dim_rowmin = row
             if self.dim_rowmax is None or row > self.dim_rowmax:
                 self.dim_rowmax = row
-            if len(self._pending) > ROW_WINDOW:
-                self._flush(max(self._pending) - _FLUSH_KEEP)
+            if self._window is not None and len(self._pending) > self._window:
+                self._flush(max(self._pending) - self._window // 2)
         self._row, self._cells = row, cells
         return cells
 
@@ -765,6 +771,19 @@ class FastBook(xlsxwriter.Workbook):
     """An ``xlsxwriter.Workbook`` whose worksheets are :class:`FastSheet` (see the module docstring)."""
 
     worksheet_class = FastSheet
+
+    def __init__(self, filename: Any = None, options: dict[str, Any] | None = None) -> None:
+        options = dict(options or {})
+        # constant_memory: stream rows out of a window of ROW_WINDOW rows; else keep them all until close, so
+        # that any row may still be written or given a height (xlsxwriter's in-memory mode).
+        self._row_window = ROW_WINDOW if options.pop("constant_memory", False) else None
+        super().__init__(filename, options)
+
+    def add_worksheet(self, name: str | None = None, worksheet_class: Any = None) -> Any:
+        sheet = super().add_worksheet(name, worksheet_class)
+        if isinstance(sheet, FastSheet):
+            sheet._window = self._row_window
+        return sheet
 
     def _store_workbook(self) -> None:
         # xlsxwriter opens its ZipFile inside this method: lend it ours (large parts on two threads, where a

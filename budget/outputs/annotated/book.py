@@ -191,7 +191,8 @@ class Book:
         from . import detail, log, printing, rules_sheet, summary
 
         started = time.perf_counter()
-        self.wb = open_book(self.path, fmt=self.fmt, constant_memory=len(self.run.lines) > CONSTANT_MEMORY_ABOVE)
+        self.wb = open_book(self.path, fmt=self.fmt, constant_memory=len(self.run.lines) > CONSTANT_MEMORY_ABOVE,
+                            rows_in_order=True)
         self.cells = CellWriter(self.wb, self.problems)
         sheets = {name: self.wb.add_worksheet(name) for name in (
             layout.SUMMARY_SHEET, layout.DETAIL_SHEET, layout.REVIEW_SHEET, layout.RULES_SHEET, layout.LOG_SHEET,

@@ -128,3 +128,14 @@ def test_few_lines_or_another_writer_use_one_process(run, tmp_path, monkeypatch)
     assert write_annotated_workbook(tmp_path / "a.ods", run).processes == "此寫出程式不分工 (this writer writes on one core)"
     monkeypatch.setattr(detail, "PARALLEL_MIN_LINES", 10 ** 6)
     assert write_annotated_workbook(tmp_path / "b.xlsx", run).processes == ""
+
+
+def test_no_process_to_spare_writes_all_rows_here(run, tmp_path, monkeypatch) -> None:
+    def refused(work):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    one = _write(tmp_path / "one" / "out.xlsx", run, monkeypatch, parallel=False)
+    monkeypatch.setattr(forked, "start", refused)
+    two = _write(tmp_path / "two" / "out.xlsx", run, monkeypatch, parallel=True)
+    assert "could not fork" in two.processes
+    assert _parts(tmp_path / "one" / "out.xlsx") == _parts(tmp_path / "two" / "out.xlsx")

@@ -57,7 +57,12 @@ def _write_in_two(book: "Book", rows: "_Rows", split: int, n: int) -> None:
     # The second process's files, in a folder of their own: removed with the workbook's scratch (or if it dies).
     folder = tempfile.mkdtemp(prefix="rows-", dir=rows.detail.tmpdir)
     book.scratch.append(folder)
-    child = forked.start(lambda: rows.detached(split, n, folder))
+    try:
+        child = forked.start(lambda: rows.detached(split, n, folder))
+    except OSError as exc:  # no process to spare (EAGAIN, ENOMEM): one writes them all
+        book.parallel_note = f"無法啟動第二個程序 (could not fork: {exc})"
+        rows.write(0, n)
+        return
     started = time.perf_counter()
     try:
         rows.write(0, split, progress_scale=n / split)

@@ -19,21 +19,15 @@ from pathlib import Path
 from typing import Any, Iterator
 from xml.sax.saxutils import quoteattr
 
-from .odsparts import (MIMETYPE, Format, a1, cached_attrs, cell_style_xml, column_width, font_faces, manifest_xml,
-                       meta_xml, number_text, page_styles_xml, settings_xml, text_xml, validation_xml)
+from .odsparts import (CORE_NS, MIMETYPE, Format, a1, cached_attrs, cell_style_xml, column_width, font_faces,
+                       manifest_xml, meta_xml, number_text, page_styles_xml, settings_xml, text_xml, validation_xml)
 from .openformula import odf_range, quote_sheet, split_sheet_ref, to_openformula
 
 _FLUSH_AT = 1 << 16
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 
-ROOT = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-        'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
-        'xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" '
-        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+ROOT = ('<office:document-content ' + CORE_NS +
         'xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" '
         'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" '
         'office:version="1.3">')

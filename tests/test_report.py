@@ -437,7 +437,6 @@ def test_a_report_longer_than_the_fast_writers_row_window_is_written(books, rule
     from budget.outputs import xlsx_fast
 
     monkeypatch.setattr(xlsx_fast, "ROW_WINDOW", 4)  # the report's table has more rows than this
-    monkeypatch.setattr(xlsx_fast, "_FLUSH_KEEP", 2, raising=False)  # (how older versions sized the window)
     report = make_report(books, rules, agency="臺北市政府資訊局")
     short = write_report_workbook(report, tmp_path / "report.xlsx", books)
     rows = _values(short, TABLE_SHEET)

@@ -577,7 +577,6 @@ class _Pieces:
 
     def __init__(self, pieces: list[bytes | str]) -> None:
         self.pieces, self._at, self._file = pieces, 0, None
-        self._buffer = b""
 
     def read(self, size: int) -> bytes:
         out: list[bytes] = []

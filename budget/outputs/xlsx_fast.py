@@ -132,6 +132,7 @@ class FastSheet(Worksheet):
         self._parts: list[str] = []  # finished row files before the spool, in row order (see adopt_rows)
         self._bare: list[tuple[int, int]] = []  # cells written without a format: a row or column format may apply
         self._info_rows: set[int] = set()  # rows with row settings (set_row) not yet on disk
+        self._sizes: dict[tuple[Any, Any], tuple[Any, Any]] = {}  # (height, hidden) pairs of row_sizes, shared
         self._shapes: dict[str, bool] = {}  # formula shape → calls a dynamic-array function (see _dynamic)
         self._links_before = 0  # hyperlinks the sheet had when a forked process began writing it
         self._splice: dict[bytes, list[str]] | None = None  # set by FastBook when its package writer splices rows
@@ -333,6 +334,9 @@ class FastSheet(Worksheet):
         rc = super().set_row_pixels(row, height, cell_format, options)
         if row in self.row_info:
             self._info_rows.add(row)
+            # Kept only to place images and charts: one shared pair per size, not a list per row (1M rows: ~70 MB).
+            size = self.row_sizes[row]
+            self.row_sizes[row] = self._sizes.setdefault((size[0], size[1]), (size[0], size[1]))
         return rc
 
     # --- streaming ---------------------------------------------------------------------------
@@ -380,7 +384,7 @@ class FastSheet(Worksheet):
             if self.table and self.table.get(r):
                 for c, cell in self.table.pop(r).items():
                     cells[c] = self._render_with_base("_write_cell", r, c, cell)
-            info = self.row_info.get(r)
+            info = self.row_info.pop(r, None)  # rendered below, never read again: not kept for every row
             if info is not None and info.row_format is not None:
                 default = info.row_format
                 fallback = {c: default for c in cells}

@@ -165,12 +165,12 @@ def carry_reviews(lines: Sequence[LineItem], decisions: Sequence[Decision], revi
             continue
         before, after = _amount_in_yuan(row.line), _amount_in_yuan(line)
         carried_from = f"沿用 {row.where()} 的覆核決定「{row.review}」"
-        decision.reasons.insert(0, carried_from)
+        decision.reasons = [carried_from, *decision.reasons]
         if before != after:
             decision.reasons.append(
                 f"金額已變動：原 {format_thousands(row.line.amount)} {row.line.unit}，今 {format_thousands(line.amount)} {line.unit}，請確認覆核仍適用")
             if FLAG_AMOUNT_CHANGED not in line.flags:
-                line.flags.append(FLAG_AMOUNT_CHANGED)
+                line.flags += (FLAG_AMOUNT_CHANGED,)
             result.amount_changed.append(j)
             result.problems.append(Problem(
                 FLAG_AMOUNT_CHANGED,

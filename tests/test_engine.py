@@ -181,7 +181,7 @@ def test_shared_subitem_goes_to_review_with_offered_amount(classifier):
     assert d.counted == 0
     assert [s.amount for s in d.subitems] == [Decimal(60), Decimal(40)]
     assert any("採購評選" in r for r in d.reasons)
-    assert d.also_matched == []
+    assert not d.also_matched
 
 
 def test_enumeration_without_shared_terms_is_also_shared(classifier):
@@ -247,7 +247,7 @@ def test_preamble_naming_the_purpose_decides_the_whole_line(classifier):
 
 def test_lone_label_is_not_a_split(classifier):
     d = classifier.classify(line("(1)辦理性別平等專案小組委員出席費等90千元。", amount="90", unit="千元"))
-    assert d.status == "matched" and d.gender_amount == Decimal(90) and d.subitems == []
+    assert d.status == "matched" and d.gender_amount == Decimal(90) and not d.subitems
 
 
 def test_total_rows_are_excluded(classifier):

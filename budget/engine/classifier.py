@@ -24,6 +24,8 @@ from .subitems import split_subitems
 
 
 _UNSEEN = object()
+#: The reason every subtotal row gets (one tuple shared by all of them).
+_SUBTOTAL_REASONS = ("合計/小計列，不計入（subtotal row, not counted）",)
 
 
 def _fields_with_context(fields) -> tuple[str, ...]:
@@ -301,11 +303,11 @@ class Classifier(PurposeChecks):
     def classify(self, line: LineItem) -> Decision:
         """Decide one line: matched, review (with reasons) or unmatched; totals are excluded."""
         if line.kind == TOTAL:
-            return Decision(EXCLUDED, rule="subtotal-row", reasons=["合計/小計列，不計入（subtotal row, not counted）"])
+            return Decision(EXCLUDED, rule="subtotal-row", reasons=_SUBTOTAL_REASONS)
         matches, exclusions, viable = self._match(line, line.description)
         if not matches and not (exclusions and viable):
             # Nothing hit, or nothing could match even in part (see _match): no sub-item can match.
-            decision = Decision(UNMATCHED, evidence=exclusions)
+            decision = Decision(UNMATCHED, evidence=exclusions or ())  # most lines: nothing kept per line
         else:
             decision = self._decide(line, matches, exclusions)
         if self._context_rules and decision.status != MATCHED:

@@ -150,10 +150,10 @@ def _unit(value: Any, line: LineItem, sheet: SheetReading, col: int) -> None:
 
 def _amount(value: Any, line: LineItem, sheet: SheetReading, col: int) -> None:
     """Parse the amount strictly; a formula without a value, unreadable text or an absurd number is reported."""
-    rnum, flags, report = line.row, line.flags, sheet.report
+    rnum, report = line.row, sheet.report
     formula = sheet.formulas.get((rnum, col + 1)) if sheet.formulas else None
     if formula is not None and not formula.has_value:
-        flags.append(FLAG_FORMULA_NO_VALUE)
+        line.flags += (FLAG_FORMULA_NO_VALUE,)
         if line.kind == LINE:
             report.add("formula-no-value",
                        "金額是公式但檔案中沒有計算結果（常見於程式產生的檔案），無法得知金額、未計入；"
@@ -176,7 +176,7 @@ def _amount(value: Any, line: LineItem, sheet: SheetReading, col: int) -> None:
         if len(value) > AMOUNT_DIGITS and not _holdable(amount):
             raise _absurd(value, line, sheet)
         if not sheet.is_csv and formula is None:
-            flags.append(FLAG_AMOUNT_TEXT)
+            line.flags += (FLAG_AMOUNT_TEXT,)
     else:
         try:
             amount, sheet.text_unit = parse_amount(excel_float(value) if t is float else value)
@@ -186,12 +186,12 @@ def _amount(value: Any, line: LineItem, sheet: SheetReading, col: int) -> None:
         if amount is not None and not _holdable(amount):
             raise _absurd(value, line, sheet)
         if t is str and not sheet.is_csv and amount is not None and formula is None:
-            flags.append(FLAG_AMOUNT_TEXT)
+            line.flags += (FLAG_AMOUNT_TEXT,)
     line.amount = amount
     if formula is not None and amount is not None:
-        flags.append(FLAG_FORMULA)
+        line.flags += (FLAG_FORMULA,)
         if amount == 0:
-            flags.append(FLAG_FORMULA_ZERO)
+            line.flags += (FLAG_FORMULA_ZERO,)
             report.add("formula-cached-zero",
                        "金額是公式，檔案中存的計算結果為 0（程式產生的檔案常如此）；請確認實際金額。",
                        "the amount is a formula whose cached value is 0; check it", WARNING, rnum, sheet.amount_title)
@@ -225,7 +225,7 @@ def _absurd(value: Any, line: LineItem, sheet: SheetReading) -> BudgetError:
 
 
 def _unreadable(value: Any, line: LineItem, sheet: SheetReading) -> None:
-    line.flags.append(FLAG_AMOUNT_UNREADABLE)
+    line.flags += (FLAG_AMOUNT_UNREADABLE,)
     shown = text(value)
     if len(shown) > 60:
         shown = f"{shown[:30]}…（共 {len(shown):,} 字）"
@@ -279,7 +279,7 @@ def restore_codes(code_widths: Callable | None, sheet: SheetReading, titles: tup
         else:
             setattr(line, fld, padded)
         if FLAG_CODE_NUMBER not in line.flags:
-            line.flags.append(FLAG_CODE_NUMBER)
+            line.flags += (FLAG_CODE_NUMBER,)
         if width:
             msg = f"代碼以數字 {digits} 儲存，已依儲存格格式補回前導 0 為 {padded}；建議將此欄設為文字格式。"
         else:

@@ -185,7 +185,8 @@ class _Walk:
                 kind = TOTAL
                 flags.append(FLAG_TOTAL_LABEL)
                 break
-        line = LineItem(year=self.title_year, file=reading.display, sheet=raw.name, row=rnum, kind=kind, flags=flags)
+        line = LineItem(year=self.title_year, file=reading.display, sheet=raw.name, row=rnum, kind=kind,
+                        flags=tuple(flags))  # () for most lines: one shared empty tuple
         reading.text_unit = reading.unit_cell = None
         index = len(reading.lines)
         for parse, col, code in self.columns:  # every field through its parser: one loop, no branch per field
@@ -205,7 +206,7 @@ class _Walk:
     def _unit(self, line: LineItem) -> str:
         reading = self.reading
         if reading.text_unit:
-            line.flags.append(FLAG_UNIT_FROM_TEXT)
+            line.flags += (FLAG_UNIT_FROM_TEXT,)
             return reading.text_unit
         if self.forced_unit:
             return self.forced_unit

@@ -105,7 +105,7 @@ def _mark_sum_totals(lines: list[LineItem]) -> None:
             total, count, _ = _sum_run(lines, i + step, step, belongs)
             if count >= 2 and total == target:
                 line.kind = TOTAL
-                line.flags.append(flag)
+                line.flags += (flag,)
                 break
 
 
@@ -130,7 +130,7 @@ def _mark_headings(lines: list[LineItem]) -> None:
         total, count, j = _sum_run(lines, i + 1, 1, under, stop_at=target)
         if count >= 1 and total == target and (j + 1 >= n or not under(lines[j + 1])):
             line.kind = TOTAL
-            line.flags.append(FLAG_TOTAL_SUM_BELOW)
+            line.flags += (FLAG_TOTAL_SUM_BELOW,)
             for covered in lines[i + 1:j + 1]:
                 covered.context = line.description
 
@@ -163,7 +163,7 @@ def _check_totals(lines: list[LineItem], report, amount_title: str) -> None:
         if FLAG_TOTAL_LABEL in line.flags and value is not None and not unreliable:
             options = {since_total, all_lines, subtotals, by_group.get(_group_key(line), Decimal(0))}
             if value not in options:
-                line.flags.append(FLAG_TOTAL_MISMATCH)
+                line.flags += (FLAG_TOTAL_MISMATCH,)
                 report.add("total-mismatch",
                            f"小計列金額 {format_thousands(line.amount)}{line.unit} 與上方明細合計 "
                            f"{format_thousands(convert(since_total, '元', line.unit))}{line.unit} 不符；請確認是否漏列或重複。",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .models import REVIEW, Decision, LineItem
+from .models import REVIEW, UNMATCHED, Decision, LineItem
 from .money import format_amount
 from .problems import ERROR, WARNING, BudgetError, Problem
 from .exports import sha256_of
@@ -104,18 +104,66 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: From this many lines on, a forked process decides the second half of them (where forking is possible).
+PARALLEL_CLASSIFY_MIN = 20_000
+
+
 def classify_lines(lines: Sequence[LineItem], rules: RuleSet, progress: Progress | None = None) -> list[Decision]:
-    """Decide every line with one :class:`~budget.engine.Classifier`, reporting progress."""
+    """Decide every line with one :class:`~budget.engine.Classifier`, reporting progress.
+
+    Each line is decided on its own, so with many lines and a second CPU (see
+    :mod:`budget.outputs.forked`) a forked process decides the second half while this one decides the
+    first; the decisions are the same either way (if it fails, this process decides its lines too).
+    """
     from .engine.classifier import Classifier
+    from .outputs import forked
 
     classifier = Classifier(rules)
     total = len(lines)
-    decisions = []
-    for i, line in enumerate(lines, start=1):
-        decisions.append(classifier.classify(line))
-        if progress is not None and (i % 2000 == 0 or i == total):
-            progress("classify", i, total)
+    half = total // 2
+    if total < PARALLEL_CLASSIFY_MIN or forked.why_not() is not None:
+        return _decide(classifier, lines, 0, total, progress)
+    try:
+        child = forked.start(lambda: _packed(_decide(classifier, lines, half, total, None)))
+    except OSError:  # no process to spare: decide them all here
+        return _decide(classifier, lines, 0, total, progress)
+    try:
+        decisions = _decide(classifier, lines, 0, half, progress, scale=2)
+    except BaseException:
+        child.abandon()
+        raise
+    ok, packed = child.join()
+    decisions += _unpacked(packed) if ok else _decide(classifier, lines, half, total, None)
+    if progress is not None:
+        progress("classify", total, total)
     return decisions
+
+
+def _decide(classifier: Any, lines: Sequence[LineItem], start: int, stop: int, progress: Progress | None,
+            scale: int = 1) -> list[Decision]:
+    """The decisions of ``lines[start:stop]`` (progress reported as ``scale`` times the lines done)."""
+    classify = classifier.classify
+    if progress is None:
+        return [classify(lines[i]) for i in range(start, stop)]
+    total = len(lines)
+    decisions = []
+    for i in range(start, stop):
+        decisions.append(classify(lines[i]))
+        if (i + 1) % 2000 == 0 or i + 1 == total:
+            progress("classify", min((i + 1) * scale, total), total)
+    return decisions
+
+
+_NOTHING_FOUND = Decision(UNMATCHED)
+
+
+def _packed(decisions: list[Decision]) -> list[Decision | None]:
+    """Decisions to send from a forked process: the common "nothing hit" one as None (cheaper to send)."""
+    return [None if d == _NOTHING_FOUND else d for d in decisions]
+
+
+def _unpacked(packed: list[Decision | None]) -> list[Decision]:
+    return [Decision(UNMATCHED) if d is None else d for d in packed]
 
 
 def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | Path | None = None,

@@ -185,14 +185,60 @@ def _bad_shared_index(data: bytes, count: int) -> tuple[int, int, str] | None:
     return None
 
 
+#: Bytes of a sheet's XML scanned at a time (a 1M-row export holds ~500 MB of it; read whole, it was the
+#: largest thing in memory while reading).
+SCAN_PIECE = 4 << 20
+_ROW_END = b"row>"
+
+
 def scan_xlsx_sheet(zf: zipfile.ZipFile, facts: SheetFacts, shared_count: int | None = None) -> SheetFacts:
     """Fill ``facts`` with the sheet's hidden rows, formula cells and merged ranges; with ``shared_count``,
-    also the first cell whose shared-string index is out of range (``facts.bad_shared``)."""
+    also the first cell whose shared-string index is out of range (``facts.bad_shared``).
+
+    The XML is scanned in pieces of whole rows (:func:`_row_pieces`); every search below looks within
+    a row, or after the last one (``<mergeCells>``).
+    """
     if not facts.part:
         return facts
-    data = zf.read(facts.part)  # verifies the CRC: a damaged part raises BadZipFile here
-    facts.escapes = _has_escapes(data)
-    if shared_count is not None:
+    facts.merges_known = True
+    for data in _row_pieces(zf, facts.part):
+        _scan_piece(data, facts, shared_count)
+    return facts
+
+
+def _row_pieces(zf: zipfile.ZipFile, part: str, size: int | None = None):
+    """The part's XML in pieces of about ``size`` bytes (:data:`SCAN_PIECE`), each cut just after a row's end
+    tag, so that no row is split; what follows the last row comes in the last piece. Reading to the end
+    checks the part's CRC: a damaged part raises BadZipFile."""
+    size = size or SCAN_PIECE
+    with zf.open(part) as src:
+        carry = b""
+        while block := src.read(size):
+            data = carry + block if carry else block
+            cut = _after_last_row_end(data)
+            if cut < 0:  # no row ends in it (yet): keep reading
+                carry = data
+                continue
+            carry = data[cut:]
+            yield data[:cut]
+        if carry:
+            yield carry
+
+
+def _after_last_row_end(data: bytes) -> int:
+    """The position just after the last ``</row>`` (or ``</x:row>``) in ``data``, or -1."""
+    p = len(data)
+    while (p := data.rfind(_ROW_END, 0, p)) >= 0:
+        lt = data.rfind(b"<", 0, p)
+        if lt >= 0 and data[lt + 1:lt + 2] == b"/":  # an end tag ("<" cannot appear unescaped in text)
+            return p + len(_ROW_END)
+    return -1
+
+
+def _scan_piece(data: bytes, facts: SheetFacts, shared_count: int | None) -> None:
+    """The facts of one piece of whole rows (see :func:`scan_xlsx_sheet`)."""
+    facts.escapes = facts.escapes or _has_escapes(data)
+    if shared_count is not None and facts.bad_shared is None:
         facts.bad_shared = _bad_shared_index(data, shared_count)
     for m in _HIDDEN_ATTR.finditer(data):
         start, name = _enclosing_tag(data, m.start())
@@ -205,14 +251,22 @@ def scan_xlsx_sheet(zf: zipfile.ZipFile, facts: SheetFacts, shared_count: int | 
         hits += [m.start() for m in _F_PREFIXED.finditer(data) if _enclosing_tag(data, m.start() + 1)[1] == b"f"]
     if hits:
         _scan_formulas(data, sorted(hits), facts.formulas)
-    tail = data.rfind(b"<mergeCells")
-    facts.merges_known = True
-    if tail > 0:
+    tail = _merge_cells_start(data)
+    if tail >= 0:
         for m in re.finditer(rb"""ref\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d+):\$?([A-Za-z]{1,3})\$?(\d+)["']""",
                              data[tail:]):
             facts.merges.append((int(m.group(2)), column_number(m.group(1).decode()),
                                  int(m.group(4)), column_number(m.group(3).decode())))
-    return facts
+
+
+def _merge_cells_start(data: bytes) -> int:
+    """Where the ``<mergeCells>`` (or ``<x:mergeCells>``) start tag is in ``data``, or -1."""
+    p = len(data)
+    while (p := data.rfind(b"mergeCells", 0, p)) >= 0:
+        start, name = _enclosing_tag(data, p)
+        if name == b"mergeCells" and data[start + 1:start + 2] != b"/":
+            return start
+    return -1
 
 
 def _scan_formulas(data: bytes, hits: list[int], formulas: dict[tuple[int, int], FormulaCell]) -> None:
@@ -281,15 +335,15 @@ def xlsx_code_widths(zf: zipfile.ZipFile, part: str, cells: set[tuple[int, int]]
     wanted_cols = {c for _, c in cells}
     letters = b"|".join(column_letters(c).encode() for c in sorted(wanted_cols))
     cell_re = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*[\"'](" + letters + rb")(\d+)[\"'][^>]*>")
-    data = zf.read(part)
     out: dict[tuple[int, int], int] = {}
-    for m in cell_re.finditer(data):
-        key = (int(m.group(2)), column_number(m.group(1).decode()))
-        if key not in cells:
-            continue
-        style = _STYLE.search(m.group(0))
-        if style and int(style.group(1)) in pads:
-            out[key] = pads[int(style.group(1))]
+    for data in _row_pieces(zf, part):
+        for m in cell_re.finditer(data):
+            key = (int(m.group(2)), column_number(m.group(1).decode()))
+            if key not in cells:
+                continue
+            style = _STYLE.search(m.group(0))
+            if style and int(style.group(1)) in pads:
+                out[key] = pads[int(style.group(1))]
     return out
 
 

@@ -1,4 +1,5 @@
-"""Work done in a forked process beside this one: the second core writes half of a workbook's rows.
+"""Work done in a forked process beside this one: the second core decides half of the lines
+(:func:`budget.pipeline.classify_lines`) and writes half of the annotated workbook's rows.
 
 :func:`start` forks; the child runs one function and sends back its result (pickled, over a pipe);
 :meth:`Forked.join` waits for it. A child that fails, or dies, gives back nothing but the reason, and

@@ -16,10 +16,11 @@ when printing) or typer (only there).
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
+
+from .lazyre import LazyPattern
 
 #: The options of ``check`` the quick path reads: parameter → its flags. budget/cli.py declares the
 #: typer options with these flags (tests/test_cli_fast.py checks that the two agree).
@@ -36,7 +37,7 @@ CHECK_FLAGS: dict[str, tuple[str, ...]] = {
 #: Options without a value.
 _SWITCHES = {"as_json"}
 #: ASCII digits that typer's own coercion reads as the same int (budget/cli.py uses it too).
-DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")
+DIGITS = LazyPattern(r"0|[1-9][0-9]{0,17}")
 #: Characters that click expands in arguments on Windows (``~``, environment variables, wildcards).
 _EXPANDED_ON_WINDOWS = set("~$%*?[")
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from .lazyre import LazyPattern
 from .problems import BudgetError, Problem
 
 SCHEMA_VERSION = 1
@@ -332,8 +333,8 @@ def _line_for(loc: tuple, lines: dict[tuple, int]) -> int | None:
     return None
 
 
-_TABLE_RE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
-_KEY_RE = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
+_TABLE_RE = LazyPattern(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_RE = LazyPattern(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
 
 
 def _key_lines(text: str) -> dict[tuple, int]:

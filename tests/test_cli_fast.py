@@ -25,8 +25,8 @@ if sys.argv[1] == "typer":
     del sys.argv[1]
     import budget.cli_fast
     budget.cli_fast.parse_check = lambda args: None
-watched = ("typer", "click", "rich", "pydantic", "pydantic_core", "tomllib", "budget.cli", "budget.exports",
-           "budget.pipeline")
+watched = ("typer", "click", "rich", "pydantic", "pydantic_core", "tomllib", "re2", "hashlib", "budget.cli",
+           "budget.exports", "budget.pipeline")
 atexit.register(lambda: print("modules:", sorted(m for m in watched if m in sys.modules), file=sys.stderr))
 runpy.run_module("budget", run_name="__main__", alter_sys=True)
 """
@@ -55,7 +55,7 @@ def test_check_imports_neither_typer_nor_pydantic():
     run(*BENCH)  # the rules validated and cached, as after a user's first run
     done, modules = run(*BENCH)
     assert done.returncode == 0 and "expert-attendance-fee" in done.stdout
-    assert modules == ["rich"]  # rich draws the table; no typer, no validation, no reader
+    assert modules == ["rich"]  # rich draws the table; no typer, no validation, no reader, no RE2 or OpenSSL
 
 
 def test_check_json_imports_no_rich_either():

@@ -32,9 +32,9 @@ runpy.run_module("budget", run_name="__main__", alter_sys=True)
 """
 
 
-def run(*args: str, typer: bool = False) -> tuple[subprocess.CompletedProcess, list[str]]:
+def run(*args: str, typer: bool = False, **extra: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     """``python -m budget ARGS``: the finished process (its stderr without the last line) and the modules it had."""
-    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    env = {**{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "NO_COLOR")}, **extra}
     done = subprocess.run([sys.executable, "-c", RUN, *(["typer"] if typer else []), *args], cwd=REPO, env=env,
                           capture_output=True, text=True, encoding="utf-8")
     stderr, _, last = done.stderr.rstrip("\n").rpartition("\n")
@@ -122,6 +122,15 @@ def test_a_problem_is_worded_by_the_typer_command(args):
     done, modules = run(*args)
     assert done.returncode == 2 and "錯誤 error" in done.stderr and not done.stdout
     assert "typer" in modules
+
+
+def test_a_terminal_gets_the_same_styles_and_width():
+    terminal = {"FORCE_COLOR": "1", "COLUMNS": "50"}
+    quick, modules = run(*BENCH, **terminal)
+    typer, _ = run(*BENCH, typer=True, **terminal)
+    assert "typer" not in modules and "\x1b[1m" in quick.stdout
+    assert max(len(line) for line in quick.stdout.splitlines()) < 80
+    assert (quick.stdout, quick.stderr, quick.returncode) == (typer.stdout, typer.stderr, typer.returncode)
 
 
 def test_a_rules_file_given(rules_file):

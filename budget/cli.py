@@ -1,4 +1,5 @@
-"""The command line: a thin typer shell over the library. The only module that imports typer or rich.
+"""The command line: a thin typer shell over the library. The only module that imports typer; with
+budget/cli_fast.py (``check "…"`` without typer, and the printing helpers), the only ones that import rich.
 
 Exit codes: 0 done; 1 done with findings (lines to review, failing examples); 2 bad usage or
 unreadable input/rules (nothing written). Input text reaches the terminal literally: never as rich

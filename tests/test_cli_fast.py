@@ -189,3 +189,18 @@ def test_the_flags_are_those_of_the_typer_command():
         assert param.default == defaults[name], name
     others = {flag for name, p in params.items() if name not in CHECK_FLAGS for flag in p.opts + p.secondary_opts}
     assert others.isdisjoint(flag for flags in CHECK_FLAGS.values() for flag in flags)
+
+
+def test_only_the_command_line_imports_typer_or_rich():
+    import ast
+
+    importers: dict[str, set[str]] = {}
+    for path in sorted((REPO / "budget").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top in ("typer", "rich", "click"):
+                    importers.setdefault(top, set()).add(path.relative_to(REPO).as_posix())
+    assert importers == {"typer": {"budget/cli.py"}, "rich": {"budget/cli.py", "budget/cli_fast.py"}}

@@ -131,9 +131,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         except BrokenPipeError:  # the reader went away (`| head`): as typer does, exit 1 without a word
             _quiet_closed_output()
             sys.exit(1)
-    from .cli import main as typer_main
+    from . import cli
 
-    typer_main()
+    if argv is None:
+        cli.main()  # as ever: typer reads sys.argv itself (and on Windows expands it)
+    else:
+        cli.app(args)
 
 
 def _quiet_closed_output() -> None:

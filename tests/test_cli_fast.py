@@ -204,3 +204,14 @@ def test_only_the_command_line_imports_typer_or_rich():
                 if top in ("typer", "rich", "click"):
                     importers.setdefault(top, set()).add(path.relative_to(REPO).as_posix())
     assert importers == {"typer": {"budget/cli.py"}, "rich": {"budget/cli.py", "budget/cli_fast.py"}}
+
+
+def test_main_with_arguments_given(capsys):
+    from budget.cli_fast import main
+
+    for args in (BENCH, [*BENCH, "--verbose"]):  # the quick path, then typer
+        try:
+            main([*args, "--json"])
+        except SystemExit as exc:
+            assert exc.code == 0
+        assert json.loads(capsys.readouterr().out)["category"] == "expert-attendance-fee"

@@ -75,7 +75,10 @@ def make_line(text: str, *, account: str = "", amount: Any = None, unit: str | N
 
 
 def lines_from_args(text: str, **kwargs: Any) -> LineItem:
-    """The line that `check "…" --account … --amount …` describes."""
+    """The line that `check "…" --account … --amount …` describes; a usage error when the text is blank."""
+    if not text.strip():
+        raise BudgetError.one("usage", "說明文字是空的", "the description is empty",
+                              hint='例如 gender-budget check "性別意識培力課程講座鐘點費"')
     return make_line(text, **kwargs)
 
 

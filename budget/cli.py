@@ -1,4 +1,5 @@
-"""The command line: a thin typer shell over the library. The only module that imports typer or rich.
+"""The command line: a thin typer shell over the library. The only module that imports typer; with
+budget/cli_fast.py (``check "…"`` without typer, and the printing helpers), the only ones that import rich.
 
 Exit codes: 0 done; 1 done with findings (lines to review, failing examples); 2 bad usage or
 unreadable input/rules (nothing written). Input text reaches the terminal literally: never as rich
@@ -7,7 +8,6 @@ markup, control characters shown as visible symbols; tables wrap long text inste
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 import typer
 
 from . import __version__
+from .cli_fast import CHECK_FLAGS, DIGITS as _DIGITS, add_row as _add_row, cell as _cell, console as _console
+from .cli_fast import dump as _dump, show_check
 from .limits import SHEET_ROWS
 from .problems import BudgetError, Problem
 from .terminal import parser_error, parser_word, terminal_text
@@ -85,7 +87,6 @@ _speak_zh_tw()
 
 
 _NOT_PLAIN = object()
-_DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 def _plain_annotation(annotation: Any, info: Any) -> bool:
@@ -190,10 +191,10 @@ rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                         help="規則檔：列出類別、執行內建範例。 Rules file: show categories, run its examples.")
 app.add_typer(rules_app, name="rules")
 
-RulesOption = typer.Option(None, "--rules", "-r", metavar="規則檔",
+RulesOption = typer.Option(None, *CHECK_FLAGS["rules"], metavar="規則檔",
                            help="規則檔 (TOML)；預設為內建 rules/default.toml。 Rules file.")
 RulesFileArgument = typer.Argument(None, metavar="[規則檔]", help="規則檔；預設為內建規則。 Rules file.")
-JsonOption = typer.Option(False, "--json", help="以 JSON 輸出到標準輸出。 Print JSON on stdout.")
+JsonOption = typer.Option(False, *CHECK_FLAGS["as_json"], help="以 JSON 輸出到標準輸出。 Print JSON on stdout.")
 VerboseOption = typer.Option(False, "--verbose", "-v", help="顯示詳細資訊與錯誤追蹤。 Verbose, with tracebacks.")
 
 # --- the read options: every command that reads an export offers these ------------------------
@@ -205,7 +206,7 @@ MapOption = typer.Option(None, "--map", metavar="欄位=表頭",
                               "field=header (repeatable).")
 EncodingOption = typer.Option(None, "--encoding", metavar="編碼",
                               help="CSV 編碼（例如 cp950）；預設自動判斷 UTF-8 或 Big5。 CSV encoding (default: detected).")
-UnitOption = typer.Option(None, "--unit", "-u", metavar="單位",
+UnitOption = typer.Option(None, *CHECK_FLAGS["unit"], metavar="單位",
                           help="金額單位：元、千元、萬元（預設依表頭或標題，再依規則檔）。 Unit of the amounts.")
 InputUnitOption = typer.Option(None, "--input-unit", metavar="單位",
                                help="預算匯出檔的金額單位：元、千元、萬元（預設依表頭或標題，再依規則檔）。 "
@@ -236,19 +237,6 @@ def read_options(sheet: Optional[str], mapping: Optional[list[str]], encoding: O
 
 # --- printing ----------------------------------------------------------------------------------
 
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-def _cell(value: Any):
-    """Input text as a rich Text: printed literally (never markup), control characters made visible."""
-    from rich.text import Text
-
-    return Text(terminal_text("" if value is None else str(value)))
-
-
 def _echo(text: str, err: bool = False) -> None:
     """One line of plain output, control characters made visible (never wrapped: paths stay whole)."""
     typer.echo(terminal_text(text), err=err)
@@ -262,11 +250,6 @@ def _table(*columns: str, title: Optional[str] = None, **options: Any):
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
-
-
-def _add_row(table: Any, *values: Any) -> None:
-    """A row of input text: every cell literal, never markup."""
-    table.add_row(*(_cell(v) for v in values))
 
 
 def _safe_problem(p: Problem) -> Problem:
@@ -319,12 +302,6 @@ def _load_rules(path: Optional[Path]):
     return load_rules(path)
 
 
-def _dump(data: Any) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
 @app.callback(invoke_without_command=True)
 def _main(version: bool = typer.Option(False, "--version", help="顯示版本。 Show the version.")) -> None:
     if version:
@@ -337,13 +314,13 @@ def _main(version: bool = typer.Option(False, "--version", help="顯示版本。
 @app.command()
 def check(
     text: Optional[str] = typer.Argument(None, metavar="[說明文字]", help="預算說明文字。 The line's description."),
-    account: str = typer.Option("", "--account", "-a", metavar="科目",
+    account: str = typer.Option("", *CHECK_FLAGS["account"], metavar="科目",
                                 help="用途別科目，如「2036 按日按件計資酬金」。 Account code and name."),
-    amount: Optional[str] = typer.Option(None, "--amount", metavar="金額", help="金額，如 22500 或 1,234。 Amount."),
+    amount: Optional[str] = typer.Option(None, *CHECK_FLAGS["amount"], metavar="金額", help="金額，如 22500 或 1,234。 Amount."),
     unit: Optional[str] = UnitOption,
-    plan: str = typer.Option("", "--plan", metavar="工作計畫", help="工作計畫。 Work plan."),
-    branch: str = typer.Option("", "--branch", metavar="分支計畫", help="分支計畫。 Branch plan."),
-    year: Optional[int] = typer.Option(None, "--year", metavar="年度", help="年度（民國）。 ROC year."),
+    plan: str = typer.Option("", *CHECK_FLAGS["plan"], metavar="工作計畫", help="工作計畫。 Work plan."),
+    branch: str = typer.Option("", *CHECK_FLAGS["branch"], metavar="分支計畫", help="分支計畫。 Branch plan."),
+    year: Optional[int] = typer.Option(None, *CHECK_FLAGS["year"], metavar="年度", help="年度（民國）。 ROC year."),
     file: Optional[Path] = typer.Option(
         None, "--file", "-f", metavar="檔案",
         help="一次檢查多行：預算匯出檔或 CSV（表頭含 說明、金額…），'-' 為標準輸入。 An export or CSV of lines, '-' for stdin."),
@@ -380,22 +357,14 @@ def check(
             with _spooled(file) as path:
                 lines, problems = lines_from_exports([path], ruleset, options)
         elif text is not None:
-            if not text.strip():
-                raise BudgetError.one("usage", "說明文字是空的", "the description is empty",
-                                      hint='例如 gender-budget check "性別意識培力課程講座鐘點費"')
             lines = [lines_from_args(text, account=account, amount=amount, unit=unit, plan=plan,
                                      branch=branch, year=year, rules=ruleset)]
         else:
             raise BudgetError.one("usage", "請給說明文字，或以 --file 指定預算匯出檔", "give a description or --file")
         results = check_lines(lines, ruleset)
     _print_problems(problems)
-    if as_json:
-        payload = [r.to_dict() for r in results]
-        _dump(payload[0] if file is None else payload)
-    else:
-        _print_check(results, ruleset)
-    findings = any(r.decision.status == "review" for r in results) or any(p.severity == "error" for p in problems)
-    raise typer.Exit(1 if findings else 0)
+    review = show_check(results, ruleset, as_json=as_json, single=file is None)  # as the quick path prints it
+    raise typer.Exit(1 if review or any(p.severity == "error" for p in problems) else 0)
 
 
 def _spooled(file: Path):
@@ -417,40 +386,6 @@ def _spooled(file: Path):
             yield path
 
     return _spool()
-
-
-def _print_check(results, ruleset) -> None:
-    from rich.table import Table
-
-    from .models import STATUS_LABELS
-
-    console = _console()
-    for r in results:
-        d, line = r.decision, r.line
-        cat = ruleset.category(d.category) if d.category else None
-        table = Table(show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column(overflow="fold")
-        if line.row is not None and line.file:
-            _add_row(table, "來源", line.source)
-        _add_row(table, "說明", line.description)
-        if line.account or line.account_code:
-            _add_row(table, "用途別科目", f"{line.account_code} {line.account}".strip())
-        _add_row(table, "判定", f"{STATUS_LABELS[d.status]} ({d.status})")
-        _add_row(table, "類別", f"{cat.name}（{cat.id}，第{cat.official_class}類）" if cat else "—")
-        if d.share_percent is not None:
-            _add_row(table, "計入比例", f"{r.fmt(d.share_percent)}%")
-        if line.amount is not None:
-            _add_row(table, "金額", f"{r.fmt_money(line.amount)} {line.unit}")
-            _add_row(table, "性別預算數", f"{r.fmt_money(d.gender_amount)} {line.unit}")
-        _add_row(table, "依據", d.explain() or "無任何類別的條件符合 (no category matched)")
-        _add_row(table, "規則", f"{d.rule}（{ruleset.name}）" if d.rule else "—")
-        if d.also_matched:
-            _add_row(table, "亦符合", "、".join(d.also_matched))
-        for sub in d.subitems:
-            _add_row(table, f"子項 {sub.marker}", f"{sub.text}  → {'、'.join(sub.categories) or '—'}")
-        console.print(table)
-        console.print()
 
 
 # --- rules -------------------------------------------------------------------------------------

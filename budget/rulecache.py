@@ -13,7 +13,6 @@ or cannot be written, means no cache — never an error. ``GENDER_BUDGET_CACHE=0
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import pickle
@@ -24,6 +23,14 @@ from typing import Callable
 
 from . import __version__
 from .rules import RuleSet
+
+try:  # the interpreter's own SHA-256 (the same digests): importing hashlib loads OpenSSL first, ~4 ms
+    from _sha256 import sha256  # Python 3.11
+except ImportError:  # pragma: no cover - Python ≥ 3.12, or a build without it
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        from hashlib import sha256
 
 #: Environment variable: ``0`` (or off, no, false) turns the cache off.
 CACHE_ENV = "GENDER_BUDGET_CACHE"
@@ -73,7 +80,7 @@ def cache_key(data: bytes) -> bytes | None:
     sources = _sources()
     if sources is None:
         return None
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (MAGIC, __version__.encode(), sys.version.encode(), sources, data):
         digest.update(len(part).to_bytes(8, "little"))
         digest.update(part)
@@ -89,7 +96,7 @@ class _RulesUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _read(path: Path, key: bytes, sha256: str) -> RuleSet | None:
+def _read(path: Path, key: bytes, digest: str) -> RuleSet | None:
     """The RuleSet in ``path`` if it checks out, else None."""
     try:
         blob = path.read_bytes()
@@ -99,13 +106,13 @@ def _read(path: Path, key: bytes, sha256: str) -> RuleSet | None:
     if len(blob) <= head or not blob.startswith(MAGIC) or blob[len(MAGIC):len(MAGIC) + 32] != key:
         return None
     payload = blob[head:]
-    if hashlib.sha256(payload).digest() != blob[len(MAGIC) + 32:head]:
+    if sha256(payload).digest() != blob[len(MAGIC) + 32:head]:
         return None
     try:
         rules = _RulesUnpickler(io.BytesIO(payload)).load()
     except Exception:  # a damaged or foreign file: not used, written again
         return None
-    if not isinstance(rules, RuleSet) or rules.sha256 != sha256:
+    if not isinstance(rules, RuleSet) or rules.sha256 != digest:
         return None
     return rules
 
@@ -119,7 +126,7 @@ def _write(folder: Path, path: Path, key: bytes, rules: RuleSet) -> None:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as fh:
-            fh.write(MAGIC + key + hashlib.sha256(payload).digest() + payload)
+            fh.write(MAGIC + key + sha256(payload).digest() + payload)
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -157,8 +164,8 @@ def cached_rules(data: bytes, label: str, parse: Callable[[bytes, str], RuleSet]
     if folder is None or key is None:
         return parse(data, label)
     path = folder / f"rules-{key.hex()[:48]}.pickle"
-    sha256 = hashlib.sha256(data).hexdigest()
-    rules = _read(path, key, sha256)
+    digest = sha256(data).hexdigest()
+    rules = _read(path, key, digest)
     if rules is not None:
         return rules if rules.path == label else replace(rules, path=label)
     rules = parse(data, label)

@@ -238,3 +238,10 @@ def test_a_cached_check_imports_neither_pydantic_nor_tomllib(cache):
                                 capture_output=True, text=True, encoding="utf-8")
                  for extra in ({}, {rulecache.CACHE_ENV: "0"})]
     assert json.loads(json_runs[0].stdout) == json.loads(json_runs[1].stdout)
+
+
+def test_the_builtin_sha256_gives_hashlibs_digests():
+    import hashlib
+
+    for data in (b"", b"schema = 1\n", "規則".encode() * 10_000):
+        assert rulecache.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

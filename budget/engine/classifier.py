@@ -17,7 +17,7 @@ from ..models import (
 )
 from ..money import share_of
 from ..normalize import fold, nfkc
-from ..rules import Category, Conditions, RuleSet, compile_regex
+from ..rules import Category, Conditions, LazyRegex, RuleSet
 from .phrasing import account_share, change_text, is_removal, this_year_text
 from .purposes import PurposeChecks, _account_name, _choose, _own_review_reason, _unique
 from .subitems import split_subitems
@@ -140,7 +140,7 @@ class Classifier(PurposeChecks):
         all_ = tuple(frozenset(self._term_id(t) for t in group) for group in cond.all)
         none = frozenset(self._term_id(t) for t in cond.none)
         return _Terms(
-            any=any_, all=all_, none=none, regex=tuple((p, compile_regex(p)) for p in cond.regex),
+            any=any_, all=all_, none=none, regex=tuple((p, LazyRegex(p)) for p in cond.regex),
             any_pos=_positions(any_), all_pos=tuple(_positions(g) for g in all_), none_pos=_positions(none),
         )
 

@@ -14,28 +14,29 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from ..lazyre import LazyPattern
 from ..money import UNITS, convert
 
 _MONEY = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(千元|仟元|萬元|元)"
-_MONEY_RE = re.compile(_MONEY)
+_MONEY_RE = LazyPattern(_MONEY)
 # 「較上年度(淨)增列/減列…」 up to the end of its sentence, a 「包括」 or the next sub-item marker.
 # 「較上年度新增X經費N千元」 names a new item, funded this year: it is not a change clause.
-_CHANGE_RE = re.compile(
+_CHANGE_RE = LazyPattern(
     r"[,，]?\s*(?:較|比)上(?:年度|年(?!度))(?!新增|同)[^。;；]*?(?=[。;；]|[,，:：]?\s*包括|\(\d{1,2}\)|[<〈]\d{1,2}[>〉]|$)")
-_NEW_ITEM_RE = re.compile(r"(?:較|比)上(?:年度|年)(?=新增)")
-_REMOVAL_RE = re.compile(r"上(?:年度|年)[^。;；]{0,120}?(?:已編竣|編列完竣|已改由|改由)[^。;；]{0,80}?如數減列")
+_NEW_ITEM_RE = LazyPattern(r"(?:較|比)上(?:年度|年)(?=新增)")
+_REMOVAL_RE = LazyPattern(r"上(?:年度|年)[^。;；]{0,120}?(?:已編竣|編列完竣|已改由|改由)[^。;；]{0,80}?如數減列")
 # 「本年度續編第3年經費X千元」「本年度編列第1年經費X千元」「本年度續編最後1年經費X千元」.
-_YEAR_FIGURE_RE = re.compile(
+_YEAR_FIGURE_RE = LazyPattern(
     r"本年度(?:續編|編列|賡續編列|續列)?(?:第\s*\d+\s*年|最後\s*\d?\s*年)?(?:經費|預算)?(?:約)?\s*" + _MONEY)
-_UNIT_PRICE_RE = re.compile(r"每[^\d,，。;；]{0,4}\d|\d\s*(?:千元|萬元|元)?\s*[×xX*＊/／]|單價")
-_BRACKETED_RE = re.compile(r"\(([^()]*)\)")
-_MULTI_YEAR_RE = re.compile(r"總經費|分\s*\d+\s*年|已編列|續編")
-_ACCOUNT_PART_RE = re.compile(r"本科目(?:編列|列)\s*" + _MONEY)
+_UNIT_PRICE_RE = LazyPattern(r"每[^\d,，。;；]{0,4}\d|\d\s*(?:千元|萬元|元)?\s*[×xX*＊/／]|單價")
+_BRACKETED_RE = LazyPattern(r"\(([^()]*)\)")
+_MULTI_YEAR_RE = LazyPattern(r"總經費|分\s*\d+\s*年|已編列|續編")
+_ACCOUNT_PART_RE = LazyPattern(r"本科目(?:編列|列)\s*" + _MONEY)
 # Figures that belong to a programme, not to this year's item.
-_NOT_THIS_YEAR_RE = re.compile(
+_NOT_THIS_YEAR_RE = LazyPattern(
     r"(?:總經費|計畫總額|總額|(?:中央)?公務預算負擔|已編列|已編|以前年度)[^,，。;；]{0,12}?" + _MONEY)
 # An account named with its amount inside an item: 「一般事務費40千元」「按日按件計資酬金80千元」.
-_ACCOUNT_AMOUNT_RE = re.compile(r"([\u4e00-\u9fff]{2,10}(?:費|金|酬金|補助|津貼|捐助|設備))\s*" + _MONEY)
+_ACCOUNT_AMOUNT_RE = LazyPattern(r"([\u4e00-\u9fff]{2,10}(?:費|金|酬金|補助|津貼|捐助|設備))\s*" + _MONEY)
 
 
 #: Names of 用途別科目 (expenditure accounts) common to central and local budgets.

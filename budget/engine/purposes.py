@@ -6,11 +6,11 @@ A mixin of :class:`budget.engine.classifier.Classifier` (it uses the classifier'
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ..lazyre import LazyPattern
 from ..models import MATCHED, REVIEW, UNMATCHED, Decision, LineItem
 from ..money import share_of
 from ..normalize import fold, nfkc
@@ -20,22 +20,22 @@ from .phrasing import account_share, amounts_in, has_unit_price, without_program
 if TYPE_CHECKING:
     from .classifier import _Compiled, _Match
 
-_CLAUSE_RE = re.compile(r"[。；;]")
-_SEGMENT_RE = re.compile(r"[。；;，()（）:：]|,(?!\d{3})")
+_CLAUSE_RE = LazyPattern(r"[。；;]")
+_SEGMENT_RE = LazyPattern(r"[。；;，()（）:：]|,(?!\d{3})")
 # Words that name an activity or a kind of spending, not a purpose of its own (追蹤輔導, 推動…業務).
-_ACTIVITY_RE = re.compile(
+_ACTIVITY_RE = LazyPattern(
     r"推動|推展|辦理|強化|加強|落實|促進|健全|建置|委託|補助|追蹤|輔導|諮詢|訪視|陪同|安置|營運|維護|管理|督導|考核|"
     r"評鑑|研究|調查|研習|訓練|培訓|宣導|推廣|業務|工作|服務|計畫|措施|相關|經費|其他|所需|各項")
 # An element that is a programme of its own: starts with a verb of programmes or ends in one's name.
-_PROGRAMME_RE = re.compile(r"^(?:推動|推展|辦理|強化|加強|促進|健全|落實)|(?:業務|工作|管理|事務|計畫|企劃)$")
+_PROGRAMME_RE = LazyPattern(r"^(?:推動|推展|辦理|強化|加強|促進|健全|落實)|(?:業務|工作|管理|事務|計畫|企劃)$")
 # 「…經費66,319千元」: the amount closing an item's name.
-_AMOUNT_TAIL_RE = re.compile(r"經費?[\d,.]*(?:千元|萬元|元)?$|[\d,.]+(?:千元|萬元|元)$")
-_CODE_RE = re.compile(r"^[\s\d０-９.\-]+")
-_BRACKETS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|「[^「」]*」")
+_AMOUNT_TAIL_RE = LazyPattern(r"經費?[\d,.]*(?:千元|萬元|元)?$|[\d,.]+(?:千元|萬元|元)$")
+_CODE_RE = LazyPattern(r"^[\s\d０-９.\-]+")
+_BRACKETS_RE = LazyPattern(r"\([^()]*\)|\[[^\[\]]*\]|「[^「」]*」")
 # The last item of a list joined by 及/暨/與/和, unless the character is part of a word (普及, 參與…).
-_LAST_JOIN_RE = re.compile(r"(?<![普涉以波危顧觸企])及|暨|(?<![參給])與(?!會)|(?<![平溫總緩調])和(?!平)")
+_LAST_JOIN_RE = LazyPattern(r"(?<![普涉以波危顧觸企])及|暨|(?<![參給])與(?!會)|(?<![平溫總緩調])和(?!平)")
 # What is left of an element that names no purpose: amounts, counts, 等, punctuation.
-_NOT_A_PURPOSE_RE = re.compile(r"[\d,.]+(?:千元|萬元|元|人|場|次|梯|期|班|名|式|批|件|個|月|年)?|等|各項|相關|所需|費用|[^\w]")
+_NOT_A_PURPOSE_RE = LazyPattern(r"[\d,.]+(?:千元|萬元|元|人|場|次|梯|期|班|名|式|批|件|個|月|年)?|等|各項|相關|所需|費用|[^\w]")
 
 
 def _enumerated(folded: str) -> list[str]:

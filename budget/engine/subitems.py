@@ -7,11 +7,12 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..lazyre import LazyPattern
 from ..money import UNITS, convert
 from .phrasing import account_parts, is_removal, this_year_text, without_programme_figures, year_figure
 
 # Marker kinds, each with the pattern of one marker on NFKC text; group 1 is its number.
-_MARKERS: dict[str, re.Pattern[str]] = {
+_MARKERS: dict[str, re.Pattern[str]] = {  # compiled at import: every line is looked at for them
     "paren": re.compile(r"\((\d{1,2})\)"),
     "angle": re.compile(r"[<〈](\d{1,2})[>〉]"),
     "dot": re.compile(r"(?:(?<=^)|(?<=[。；;，,：:\s)）]))(\d{1,2})\.(?!\d)"),
@@ -19,8 +20,8 @@ _MARKERS: dict[str, re.Pattern[str]] = {
 }
 _HAN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
-_MONEY_RE = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(千元|仟元|萬元|元)")
-_TOTAL_BEFORE = re.compile(r"(?:合計|共計|總計|小計|計|共)\s*(?:約)?\s*$")
+_MONEY_RE = LazyPattern(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(千元|仟元|萬元|元)")
+_TOTAL_BEFORE = LazyPattern(r"(?:合計|共計|總計|小計|計|共)\s*(?:約)?\s*$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -330,10 +331,14 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
     decisions: list[Decision] = []
     scan = json.scanner.make_scanner(json.JSONDecoder())  # one record: faster than json.loads per cell
     plain, str_, record_check = _PLAIN_AMOUNT.fullmatch, str, checks.record
+    text_fields, only_text = operator.itemgetter(*_TEXT_FIELDS), frozenset((str,)).issuperset
     for number, raw in enumerate(rows[1:], start=2):
-        if not any(v not in (None, "") for v in raw):
+        if len(raw) == 2 and type(raw[1]) is str_:  # as written: column A the plan, B the record
+            text = raw[1]
+        elif not any(v not in (None, "") for v in raw):
             break
-        text = raw[1] if len(raw) == 2 and type(raw[1]) is str_ else "".join(_text(v) for v in raw[1:])
+        else:
+            text = "".join(_text(v) for v in raw[1:])
         try:
             try:
                 record, end = scan(text, 0)
@@ -347,18 +352,19 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
             raise BudgetError.one("annotated-bad-data", "資料工作表的內容已損壞（無法解讀），請重新產出附註工作簿",
                                   "the data sheet was damaged", file=label, sheet=DATA_SHEET, row=number,
                                   column="B") from exc
-        (file, sheet, row, kind, year, agency, plan, branch, account_code, account, description, amount, unit,
-         status, category, share_percent, gender_amount, rule, context) = [
-            v if type(v) is str_ else _text(v) for v in map(record.get, _RECORD_FIELDS)]
+        values = text_fields({**_NO_TEXT, **record})
+        if not only_text(map(type, values)):  # a value that is not text (not as written): as text
+            values = [v if type(v) is str_ else _text(v) for v in values]
+        (file, sheet, kind, agency, plan, branch, account_code, account, description, amount, unit, status, category,
+         share_percent, gender_amount, rule, context) = values
         amounts = [None if not value else Decimal(value) if plain(value) else
                    _data_amount(value, name, number, label, problems)
-                   for name, value in (("amount", amount), ("share_percent", share_percent),
-                                       ("gender_amount", gender_amount))]
+                   for name, value in zip(_AMOUNT_FIELDS, (amount, share_percent, gender_amount))]
         record_check(number, text, record)
         lines.append(LineItem(
             description=description, amount=amounts[0], unit=unit or "元", plan=plan, branch=branch,
-            account=account, account_code=account_code, agency=agency, year=int(year) if year.isdigit() else None,
-            file=file, sheet=sheet, row=int(row) if row.isdigit() else None, kind=TOTAL if kind == TOTAL else LINE,
+            account=account, account_code=account_code, agency=agency, year=_number(record.get("year")),
+            file=file, sheet=sheet, row=_number(record.get("row")), kind=TOTAL if kind == TOTAL else LINE,
             context=context))
         if status not in STATUSES:
             problems.append(Problem("annotated-bad-status", f"資料工作表的判定「{status}」不認得",
@@ -368,6 +374,14 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
         decisions.append(Decision(status, category=category or None, share_percent=amounts[1],
                                   gender_amount=amounts[2] or Decimal(0), rule=rule))
     return lines, decisions
+
+
+def _number(value: Any) -> int | None:
+    """A record's row or year: the number as written (a whole number), else its digits, else None."""
+    if type(value) is int and value >= 0:
+        return value
+    text = value if type(value) is str else _text(value)
+    return int(text) if text.isdigit() else None
 
 
 def _data_amount(value: str, name: str, number: int, label: str, problems: list[Problem]) -> Decimal | None:
@@ -381,10 +395,12 @@ def _data_amount(value: str, name: str, number: int, label: str, problems: list[
         return None
 
 
-#: The fields of a 資料 record read back, in the order :func:`_read_data` unpacks them.
-_RECORD_FIELDS = ("file", "sheet", "row", "kind", "year", "agency", "plan", "branch", "account_code", "account",
-                  "description", "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule",
-                  "context")
+#: The text fields of a 資料 record read back, in the order :func:`_read_data` unpacks them (row and year
+#: are numbers), and each one's value when the record leaves it out.
+_TEXT_FIELDS = ("file", "sheet", "kind", "agency", "plan", "branch", "account_code", "account", "description",
+                "amount", "unit", "status", "category", "share_percent", "gender_amount", "rule", "context")
+_NO_TEXT = dict.fromkeys(_TEXT_FIELDS, "")
+_AMOUNT_FIELDS = ("amount", "share_percent", "gender_amount")
 
 
 def _find_title(header: list[str], key: str) -> int | None:

@@ -80,9 +80,10 @@ def _write_in_two(book: "Book", rows: "_Rows", split: int, n: int) -> None:
     rows.write(split, n)
 
 
-#: The share of the rows this process writes when two do: the forked one is slower per row (its pages are
-#: copied as it first writes to them; measured 10-15 % at 100k and 1M lines), so it takes a little less.
-FIRST_SHARE = 0.53
+#: The share of the rows this process writes when two do. Per row the two are about as fast (the forked one
+#: copies its pages as it first writes to them; this one also hashes the 資料 records and draws progress):
+#: with 0.53, rows1/rows2 at 100k and 1M lines (benchmarks/RESULTS.md) put the even split at 0.49-0.51.
+FIRST_SHARE = 0.5
 #: Fewer lines than this are written by one process (forking costs more than it saves).
 PARALLEL_MIN_LINES = 5_000
 

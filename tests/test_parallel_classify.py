@@ -97,3 +97,24 @@ def test_plain_unmatched_decisions_travel_as_none():
     assert packed[0] is None and packed[1] is other
     back = pipeline._unpacked(packed)
     assert back[0] == plain and back[0] is not plain and back[1] is other
+
+
+
+def test_reading_leaves_no_thread_behind(monkeypatch):
+    """The reader child's timeout thread has ended when reading returns: a thread left running would keep
+    classify (and the write) from forking, on one CPU."""
+    import threading
+    import time
+
+    from budget.exports import read_exports, sheet_worker
+
+    class SlowToEnd(threading.Timer):  # a timer thread that takes a while to end once cancelled
+        def run(self):
+            super().run()
+            time.sleep(0.3)
+
+    monkeypatch.setattr(sheet_worker.threading, "Timer", SlowToEnd)
+    before = threading.active_count()
+    read = read_exports([ROOT / "workbooks" / "116年度歲出預算明細.xlsx"])
+    assert read.lines
+    assert threading.active_count() == before

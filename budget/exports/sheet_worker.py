@@ -85,9 +85,16 @@ class WorkerHandle:
         if self.proc.poll() is None:
             self.proc.kill()
 
+    def _stop_timer(self) -> None:
+        """Cancel the timeout and wait for its thread to end (a thread left running would keep the next
+        stages, which fork only in a process without other threads, on one CPU)."""
+        self._timer.cancel()
+        if self._timer is not threading.current_thread():
+            self._timer.join()
+
     def cancel(self) -> None:
         """Stop the child (when this process finds the file unusable first, or is done)."""
-        self._timer.cancel()
+        self._stop_timer()
         if self.proc.poll() is None:
             self.proc.kill()
         try:
@@ -97,7 +104,7 @@ class WorkerHandle:
             self.stderr.close()
 
     def _died(self) -> BudgetError:
-        self._timer.cancel()
+        self._stop_timer()
         code = self.proc.wait()
         self.stderr.seek(0)
         reason = self.stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
@@ -139,7 +146,7 @@ class WorkerHandle:
         while True:
             frame = self._frame()
             if frame[0] == "done":
-                self._timer.cancel()
+                self._stop_timer()
                 self.proc.stdout.close()
                 self.proc.wait()
                 self.stderr.close()

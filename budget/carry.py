@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .models import EXCLUDED, MATCHED, REVIEW, TOTAL, Decision, LineItem
 from .money import convert, format_amount, format_thousands
-from .normalize import fold
+from .normalize import Remembered, fold
 from .problems import WARNING, Problem
 from .review import FLAG_AMOUNT_CHANGED, ReviewEntryError, apply_reviews, review_decision, row_entry
 from .rules import RuleSet
@@ -36,31 +36,16 @@ def description_key(text: str) -> str:
     return _ROC_YEAR_IN_TEXT.sub("〈年〉", _MONEY_IN_TEXT.sub("〈金額〉", folded))
 
 
-def line_key(line: LineItem, folded: dict[str, str] | None = None,
-             described: dict[str, str] | None = None) -> tuple[str, str, str, str, str, str]:
+def line_key(line: LineItem, fold_text: Callable[[str], str] = fold,
+             describe: Callable[[str], str] = description_key) -> tuple[str, str, str, str, str, str]:
     """What makes two lines "the same line" across runs: the same normalised plan, branch, account
     (code and name) and description (see :func:`description_key`), under the same heading (案名).
 
-    ``folded`` and ``described`` (text → :func:`fold` / :func:`description_key` of it), when given,
-    remember the texts already normalised: plans, branches, accounts and headings repeat on many lines.
+    ``fold_text`` and ``describe`` stand for :func:`fold` and :func:`description_key` (:func:`pair_lines`
+    gives remembered ones: plans, branches, accounts and headings repeat on many lines).
     """
-    if folded is None or described is None:
-        return (fold(line.plan), fold(line.branch), fold(line.account_code), fold(line.account),
-                description_key(line.description), description_key(line.context))
-
-    def f(text: str) -> str:
-        out = folded.get(text)
-        if out is None:
-            out = folded[text] = fold(text)
-        return out
-
-    def d(text: str) -> str:
-        out = described.get(text)
-        if out is None:
-            out = described[text] = description_key(text)
-        return out
-
-    return f(line.plan), f(line.branch), f(line.account_code), f(line.account), d(line.description), d(line.context)
+    return (fold_text(line.plan), fold_text(line.branch), fold_text(line.account_code), fold_text(line.account),
+            describe(line.description), describe(line.context))
 
 
 def _amount_in_yuan(line: LineItem) -> Decimal | None:
@@ -75,8 +60,7 @@ def pair_lines(old: Sequence[LineItem], new: Sequence[LineItem]) -> list[tuple[i
     """
     if not any(line.kind != TOTAL for line in old):  # nothing to pair (e.g. no line was reviewed)
         return []
-    folded: dict[str, str] = {}
-    described: dict[str, str] = {}
+    folded, described = Remembered(fold).__getitem__, Remembered(description_key).__getitem__
     groups: dict[tuple, list[int]] = {}
     for j, line in enumerate(new):
         if line.kind != TOTAL:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Callable
 
 _SPACE_RE = re.compile(r"\s+")
 # Full-width punctuation found in almost every description, with its NFKC form. Replacing these
@@ -39,6 +40,22 @@ def fold(text: str) -> str:
         if variant in text:
             text = text.replace(variant, standard)
     return "".join(text.split()).lower()
+
+
+class Remembered(dict):
+    """``func(text)`` computed once per distinct text: ``folds = Remembered(fold)``, then ``folds[text]``.
+
+    Plans, branches, accounts and headings repeat on thousands of lines; looking up what they fold to
+    costs a dict lookup instead of folding them again.
+    """
+
+    def __init__(self, func: Callable[[str], str]) -> None:
+        super().__init__()
+        self.func = func
+
+    def __missing__(self, text: str) -> str:
+        value = self[text] = self.func(text)
+        return value
 
 
 _ACCOUNT_RE = re.compile(r"^\s*([0-9０-９]{2,6})\s*[-－.、 \u3000]*\s*(.*?)\s*$", re.DOTALL)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from .models import EXCLUDED, MATCHED, OFFICIAL_CLASSES, REVIEW, TOTAL, Decision, LineItem
 from .money import UNITS, convert, format_amount, format_thousands, round_half_up
-from .normalize import fold
+from .normalize import Remembered, fold
 from .problems import WARNING, BudgetError, Problem
 from .rules import REPORT_COLUMN_KEYS, ReportSettings, RuleSet
 from .wording import estimate_of, line_detail, review_wording  # noqa: F401  (part of the report's face)
@@ -410,13 +410,7 @@ def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]], r
     order = {cid: i for i, cid in enumerate(categories)}
     plan_budget: dict[str, Decimal] = {}
     items: dict[tuple[str, str, str], ReportItem] = {}
-    folded: dict[str, str] = {}  # each plan's and branch's fold, once (they repeat on every line of theirs)
-
-    def fold_once(text: str) -> str:
-        out = folded.get(text)
-        if out is None:
-            out = folded[text] = fold(text)
-        return out
+    folded = Remembered(fold)  # each plan's and branch's fold, once (they repeat on every line of theirs)
 
     for line, decision, explanation in zip(inp.lines, inp.decisions, inp.explanations):
         if line.kind == TOTAL or decision.status == EXCLUDED or line.amount is None:
@@ -424,7 +418,7 @@ def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]], r
         fig.lines += 1
         amount = convert(line.amount, line.unit, "元")
         fig.budget_total += amount
-        plan = fold_once(line.plan)
+        plan = folded[line.plan]
         plan_budget[plan] = plan_budget.get(plan, Decimal(0)) + amount
         if decision.status == REVIEW:
             fig.pending_lines += 1
@@ -439,7 +433,7 @@ def _figures(inp: YearInput, categories: dict[str, tuple[str, int, str, str]], r
         fig.by_category[decision.category] = fig.by_category.get(decision.category, Decimal(0)) + gender
         label = account_label(line)
         fig.by_account[label] = fig.by_account.get(label, Decimal(0)) + gender
-        key = (decision.category, plan, fold_once(line.branch))
+        key = (decision.category, plan, folded[line.branch])
         item = items.get(key)
         if item is None:
             item = items[key] = ReportItem(inp.year, klass, decision.category, name, line.plan, line.branch,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from budget.carry import line_key, pair_lines
+from budget.carry import description_key, line_key, pair_lines
 from budget.models import TOTAL, LineItem
+from budget.normalize import Remembered, fold
 
 
 def _line(description: str, amount: int, plan: str = "一般行政", kind: str = "line", context: str = "") -> LineItem:
@@ -16,9 +17,9 @@ def _line(description: str, amount: int, plan: str = "一般行政", kind: str =
 def test_remembered_normalisations_give_the_keys_line_key_gives() -> None:
     lines = [_line("辦理性別落差分析所需經費48,070元", 48070, plan="一般行政　"), _line("１１６年度 研習", 5, plan="一般行政"),
              _line("臺灣 研習", 7, context="案名：台灣")]
-    folded: dict[str, str] = {}
-    described: dict[str, str] = {}
-    assert [line_key(line, folded, described) for line in lines] == [line_key(line) for line in lines]
+    folded, described = Remembered(fold), Remembered(description_key)
+    assert [line_key(line, folded.__getitem__, described.__getitem__) for line in lines] == \
+        [line_key(line) for line in lines]
     assert "一般行政" in folded.values() and len(folded) < 4 * len(lines)
 
 

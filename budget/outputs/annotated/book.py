@@ -74,8 +74,8 @@ class Book:
             if reviews else run.totals
         self.data_digest = ""
         self.scratch: list[str] = []  # folders of a second writing process, removed when the workbook is closed
-        self.parallel_note = ""
-        self.row_seconds: tuple[float, float] | None = None  # each process's time on its rows, when two wrote them  # how the rows were written: "2" (two processes) or why on one
+        self.parallel_note = ""  # how the rows were written: "2" (two processes) or why on one
+        self.row_seconds: tuple[float, float] | None = None  # each process's time on its rows, when two wrote them
         self.print_rows: dict[str, tuple[int, int]] = {}
         self.choices_range = ""
 

@@ -12,14 +12,15 @@ from budget.exports.read import read_exports
 from budget.exports.sheet_worker import start_worker
 
 
-def all_rows(handle):
+def all_rows(handle, attribute: str = "width"):
+    """Every sheet's rows, drained from a reader child: sheet name → (the sheet's ``attribute``, rows)."""
     out = {}
     handle.sheet_list()
     for sheet in handle.sheets():
         rows = []
         for chunk in sheet.more:
             rows.extend(chunk)
-        out[sheet.name] = (sheet.width, rows)
+        out[sheet.name] = (getattr(sheet, attribute), rows)
     return out
 
 

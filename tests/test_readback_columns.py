@@ -15,18 +15,8 @@ from budget.outputs.readback import _PLAIN_AMOUNT, read_annotated, reviewed_deta
 from budget.pipeline import make_report
 from budget.problems import BudgetError
 from budget.rules import parse_rules
+from test_read_worker import all_rows
 from test_review import RULES_TOML, _rows_for_review, write_annotated
-
-
-def _sheets(handle) -> dict:
-    out = {}
-    handle.sheet_list()
-    for sheet in handle.sheets():
-        rows = []
-        for chunk in sheet.more:
-            rows.extend(chunk)
-        out[sheet.name] = (sheet.columns, rows)
-    return out
 
 
 def test_the_reader_sends_only_the_columns_titled_so_at_their_sheet_positions(tmp_path: Path) -> None:
@@ -40,8 +30,8 @@ def test_the_reader_sends_only_the_columns_titled_so_at_their_sheet_positions(tm
     ws.append([None, None, "鐘點費", None, "a.xlsx / 第6列"])
     path = tmp_path / "cols.xlsx"
     wb.save(path)
-    sheets = _sheets(start_worker(path, "cols.xlsx", sheets=["明細"], max_rows=100,
-                                  columns={"明細": ["來源", "性別預算數", "覆核說明"]}))
+    sheets = all_rows(start_worker(path, "cols.xlsx", sheets=["明細"], max_rows=100,
+                                  columns={"明細": ["來源", "性別預算數", "覆核說明"]}), "columns")
     columns, rows = sheets["明細"]
     assert columns == [1, 3, 4, 5]
     assert rows[0] == ["來源", "性別預算數（元）", "來源", "覆核說明 "]
@@ -49,7 +39,7 @@ def test_the_reader_sends_only_the_columns_titled_so_at_their_sheet_positions(tm
     assert rows[2] == [None, None, "a.xlsx / 第6列"]
     assert len(rows) == 3
     # Without ``columns`` every cell comes, as before.
-    columns, rows = _sheets(start_worker(path, "cols.xlsx", sheets=["明細"], max_rows=100))["明細"]
+    columns, rows = all_rows(start_worker(path, "cols.xlsx", sheets=["明細"], max_rows=100), "columns")["明細"]
     assert columns is None and rows[1] == [None, "原始來源", "出席費", 12, "a.xlsx / 第5列", "看過"]
 
 
@@ -60,8 +50,8 @@ def test_a_sheet_whose_titles_match_nothing_comes_with_no_cells(tmp_path: Path) 
     wb.active.append(["出席費", 5])
     path = tmp_path / "none.xlsx"
     wb.save(path)
-    (columns, rows), = _sheets(start_worker(path, "none.xlsx", sheets=None, max_rows=100,
-                                            columns={"Sheet": ["來源"]})).values()
+    (columns, rows), = all_rows(start_worker(path, "none.xlsx", sheets=None, max_rows=100,
+                                             columns={"Sheet": ["來源"]}), "columns").values()
     assert columns == [] and rows == [[], []]
 
 

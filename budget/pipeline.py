@@ -331,13 +331,20 @@ def load_inputs(paths: Sequence[str | Path], rules: RuleSet, years: Sequence[int
             except BudgetError:  # load_year says so, in the inputs' order
                 readings[i] = None
 
+    def load(i: int) -> YearInput:
+        return load_year(paths[i], rules, years[i] if i < len(years) else None, options, reading=readings.pop(i, None))
+
     inputs = []
     try:
         read_ahead(0)
-        for i, path in enumerate(paths):
+        for i in range(len(paths)):
             read_ahead(i + 1)
-            inputs.append(load_year(path, rules, years[i] if i < len(years) else None, options,
-                                    reading=readings.pop(i, None)))
+            if readings.get(i) is not None:  # this one's 資料 while the child of the one before parses its 明細
+                readings[i].read_data()
+            if i:
+                inputs.append(load(i - 1))
+        if paths:
+            inputs.append(load(len(paths) - 1))
     finally:
         for reading in readings.values():
             if reading is not None:

@@ -42,6 +42,8 @@ MEMORY_LIMIT_BYTES = 6 << 30
 MIN_TIMEOUT_S = 120
 #: Rows per frame.
 CHUNK_ROWS = 5000
+#: Bytes of sheet XML inflated at a time when looking for formulas without a value.
+FORMULA_PIECE = 4 << 20
 _DATE_TAG = "\x00date"
 #: How the child starts: this file loaded as a module of its own, not as ``budget.exports.sheet_worker``,
 #: so that the package (the whole export reader) is not imported first; it needs only the standard
@@ -64,6 +66,9 @@ class StreamedSheet:
     more: Iterator[list[list[Any]]] | None = None
     #: The sheet columns (0-based) that each row's cells are, when only some were asked for; None: all.
     columns: list[int] | None = None
+    #: (row, column), 1-based, of the cells holding a formula without a value, when asked for (see
+    #: :func:`start_worker`'s ``formulas``); known once the sheet's rows are all read.
+    formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
 
 
 # --- parent side --------------------------------------------------------------------------------
@@ -153,18 +158,21 @@ class WorkerHandle:
                 return
             _, name, width, height, merges, merges_known, *rest = frame
             state = {"open": True}
-            sheet = StreamedSheet(name, width, height, [tuple(m) for m in merges], merges_known,
-                                  self._rows(state), rest[0] if rest else None)
+            sheet = StreamedSheet(name, width, height, [tuple(m) for m in merges], merges_known, None,
+                                  rest[0] if rest else None)
+            sheet.more = self._rows(state, sheet)
             yield sheet
             while state["open"]:  # the consumer stopped early: skip the rest of this sheet
-                for _ in self._rows(state):
+                for _ in self._rows(state, sheet):
                     pass
 
-    def _rows(self, state: dict[str, bool]) -> Iterator[list[list[Any]]]:
+    def _rows(self, state: dict[str, bool], sheet: StreamedSheet) -> Iterator[list[list[Any]]]:
         while state["open"]:
             frame = self._frame()
             if frame[0] == "end":
                 state["open"] = False
+                if len(frame) > 1:
+                    sheet.formulas_without_value = {tuple(cell) for cell in frame[1]}
                 return
             rows, special = frame[1], frame[2]
             if special:
@@ -174,12 +182,21 @@ class WorkerHandle:
 
 def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows: int,
                  timeout: float | None = None, memory_limit: int = MEMORY_LIMIT_BYTES,
-                 columns: dict[str, list[str]] | None = None) -> WorkerHandle:
+                 columns: dict[str, list[str]] | None = None, ahead: int = 0,
+                 formulas: dict[str, tuple[str, list[str]]] | None = None) -> WorkerHandle:
     """Start a child reading ``sheets`` (None: every visible worksheet) of an .xlsx/.xls/.ods file.
 
     ``columns`` (sheet name → titles) keeps only the columns of that sheet whose row-1 title, stripped,
     is one of the titles or starts with one followed by ``（`` (``性別預算數（元）``); see
     :attr:`StreamedSheet.columns`.
+
+    ``ahead``: bytes of frames the child may hold beyond what the pipe takes, so that it keeps reading
+    while this process is busy elsewhere (the next workbook of a report is read while this one is
+    worked through); 0: the child waits for the pipe.
+
+    ``formulas`` (sheet name → (its part in the .xlsx package, titles)): the child also finds the cells of
+    the columns titled so holding a formula without a calculated value (they read as blank); see
+    :attr:`StreamedSheet.formulas_without_value`.
 
     The caller can do other work (scan the XML) while the child parses. Problems reported by the
     child (password, damage, a missing sheet, too many rows) and its death (the memory cap, an
@@ -193,6 +210,10 @@ def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows
         args += ["--sheet", name]
     for name, titles in (columns or {}).items():
         args += ["--columns", name, "\x1f".join(titles)]
+    for name, (part, titles) in (formulas or {}).items():
+        args += ["--formulas", name, part, "\x1f".join(titles)]
+    if ahead:
+        args += ["--ahead", str(ahead)]
     env = dict(os.environ)
     package_parent = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -323,7 +344,8 @@ def _header_matches(value: Any, titles: list[str]) -> bool:
 
 
 def _stream(path: str, wanted: list[str], max_rows: int, send,
-            columns: dict[str, list[str]] | None = None) -> None:
+            columns: dict[str, list[str]] | None = None,
+            formulas: dict[str, tuple[str, list[str]]] | None = None) -> None:
     try:
         import python_calamine as pc
     except ImportError as exc:
@@ -361,11 +383,14 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
             prefix = [None] * c0 if c0 and width and width - c0 >= 0 else []
             rows = sheet.iter_rows()
             titles = (columns or {}).get(name)
+            part, formula_titles = (formulas or {}).get(name, ("", None))
             kept: list[int] | None = None
             first: list[Any] | None = None
-            if titles is not None:  # only the columns titled so in row 1
+            header: list[Any] = []
+            if titles is not None or formula_titles is not None:  # row 1 names the columns
                 first = next(rows, None)
                 header = (prefix if first is not None and len(first) != width else []) + list(first or [])
+            if titles is not None:  # only the columns titled so in row 1
                 kept = [i for i, v in enumerate(header) if _header_matches(v, titles)]
             send(("sheet", name, width, height, flat, merges is not None, *([kept] if kept is not None else [])))
             chunk: list[list[Any]] = []
@@ -398,7 +423,11 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
             if count != height:  # rows would be misnumbered: refuse rather than shift them silently
                 send(("error", "corrupt", f"{name}: {count} rows read, {height} expected"))
                 return
-            send(("end",))
+            if formula_titles is None:
+                send(("end",))
+            else:
+                numbers = [i + 1 for i, v in enumerate(header) if _header_matches(v, formula_titles)]
+                send(("end", sorted(formulas_without_value(path, part, numbers))))
         send(("done",))
     except pc.PasswordError as exc:
         send(("error", "password", str(exc)))
@@ -408,12 +437,124 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
         send(("error", "corrupt", f"{type(exc).__name__}: {exc}"))
 
 
+def _letters(column: int) -> str:
+    """1 → ``A``, 27 → ``AA``."""
+    out = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def formulas_without_value(path: str | Path, part: str, columns: list[int]) -> set[tuple[int, int]]:
+    """(row, column), 1-based, of the cells of ``columns`` (1-based) in the .xlsx sheet ``part`` that hold a
+    formula without a calculated value: they read as blank (a workbook saved by a program that does not
+    calculate, e.g. openpyxl, leaves every formula so). Empty when the package cannot be read (the reader
+    says what is wrong with it).
+
+    Each cell is found by its reference (`` r="N12``), so the rest of the sheet's XML is never matched against.
+    """
+    import re
+    import zipfile
+    import zlib
+
+    if not columns or not part:
+        return set()
+    by_letters = {_letters(c).encode("ascii"): c for c in columns}
+    alternatives = b"|".join(sorted(by_letters, key=len, reverse=True))
+    reference = re.compile(rb' r="(' + alternatives + rb')[0-9]')
+    pattern = re.compile(rb'<(?:\w+:)?c r="(' + alternatives + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f\b([^>]*/>|[^>]*>[^<]*'
+                         rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
+    cell_end = re.compile(rb"</(?:[\w.-]+:)?c>")
+    found: set[tuple[int, int]] = set()
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
+            rest = b""
+            while True:
+                piece = fh.read(FORMULA_PIECE)
+                data = rest + piece
+                if piece:  # up to the last whole cell (``</c>`` cannot occur in text); the rest goes on
+                    ends = [m.end() for m in cell_end.finditer(data, max(0, len(data) - 65536))]
+                    cut = ends[-1] if ends else 0
+                    data, rest = data[:cut], data[cut:]
+                # The references alone (`` r="N12"``; not NA12) at memchr speed, then the cell's own match.
+                for hit in reference.finditer(data):
+                    m = pattern.match(data, data.rfind(b"<", 0, hit.start()))
+                    if m and m.group(1) == hit.group(1) and not (m.group(4) or b"").strip():
+                        found.add((int(m.group(2)), by_letters[m.group(1)]))
+                if not piece:
+                    return found
+                if len(rest) > FORMULA_PIECE * 4:  # no cell ends in 16 MB: not a sheet this scan reads
+                    return found
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, RuntimeError, zlib.error):
+        return set()
+
+
+class _Sender:
+    """Frames out on stdout from a thread of their own, up to ``ahead`` bytes of them held here, so that
+    reading goes on while the parent is busy elsewhere (calamine lets go of the GIL while it parses)."""
+
+    def __init__(self, out: Any, ahead: int) -> None:
+        import collections
+
+        self.out, self.ahead = out, ahead
+        self.pending: Any = collections.deque()
+        self.size = 0
+        self.closed = False
+        self.error: BaseException | None = None
+        self.ready = threading.Condition()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def __call__(self, frame: Any) -> None:
+        data = marshal.dumps(frame)
+        with self.ready:
+            while self.size > self.ahead and self.error is None:
+                self.ready.wait()
+            if self.error is not None:
+                raise BrokenPipeError from self.error
+            self.pending.append(data)
+            self.size += len(data)
+            self.ready.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self.ready:
+                while not self.pending and not self.closed:
+                    self.ready.wait()
+                if not self.pending:
+                    return
+                data = self.pending.popleft()
+            try:
+                self.out.write(_LEN.pack(len(data)))
+                self.out.write(data)
+            except OSError as exc:  # the parent stopped reading
+                with self.ready:
+                    self.error = exc
+                    self.ready.notify_all()
+                return
+            with self.ready:
+                self.size -= len(data)
+                self.ready.notify_all()
+
+    def close(self) -> None:
+        """Wait until every frame is written."""
+        with self.ready:
+            self.closed = True
+            self.ready.notify_all()
+        self.thread.join()
+        if self.error is not None:
+            raise BrokenPipeError from self.error
+
+
 def main(argv: list[str] | None = None) -> None:
     """Child entry point: read the workbook named in argv and stream frames on stdout."""
     args = list(sys.argv[1:] if argv is None else argv)
     path, max_rows, memory_limit = args[0], int(args[1]), int(args[2])
     wanted: list[str] = []
     columns: dict[str, list[str]] = {}
+    formulas: dict[str, tuple[str, list[str]]] = {}
+    ahead = 0
     i = 3
     while i < len(args):
         if args[i] == "--sheet" and i + 1 < len(args):
@@ -422,18 +563,29 @@ def main(argv: list[str] | None = None) -> None:
         elif args[i] == "--columns" and i + 2 < len(args):
             columns[args[i + 1]] = args[i + 2].split("\x1f")
             i += 3
+        elif args[i] == "--formulas" and i + 3 < len(args):
+            formulas[args[i + 1]] = (args[i + 2], args[i + 3].split("\x1f"))
+            i += 4
+        elif args[i] == "--ahead" and i + 1 < len(args):
+            ahead = int(args[i + 1])
+            i += 2
         else:
             i += 1
     _limit_memory(memory_limit)
     out = sys.stdout.buffer
 
-    def send(frame: Any) -> None:
+    def write(frame: Any) -> None:
         data = marshal.dumps(frame)
         out.write(_LEN.pack(len(data)))
         out.write(data)
 
+    send = _Sender(out, ahead) if ahead > 0 else write
     try:
-        _stream(path, wanted, max_rows, send, columns)
+        try:
+            _stream(path, wanted, max_rows, send, columns, formulas)
+        finally:
+            if isinstance(send, _Sender):
+                send.close()
         out.flush()
     except BrokenPipeError:  # the parent stopped reading (it found the file unusable first)
         pass

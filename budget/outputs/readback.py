@@ -6,15 +6,17 @@ the reviewer's 覆核 and 覆核說明 come from 明細, whose columns are found
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import operator
 import re
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, LEGACY_TITLES, LOG_SHEET,
                      OFFICIAL_CLASSES, REVIEW_KEYS)
@@ -31,6 +33,9 @@ TITLES = {**dict(ADDED_COLUMNS), "amount": AMOUNT_TITLE, **LEGACY_TITLES}
 MAX_UNCOMPRESSED = 1 << 30
 #: Most rows read from each of 明細 and 資料.
 MAX_ROWS = 1_048_576  # an .xlsx worksheet's own limit
+#: Bytes of rows the reader child may hold while this process is busy (with the workbook before this one, or
+#: with this one's 資料 while the child reads 明細): ~90 MB for 100,000 lines.
+READ_AHEAD_BYTES = 512 << 20
 #: The 明細 columns read back (by title): the reviewer's, and those the checks and the report use. The
 #: export's own columns and the tool's formula and display columns (建議數, 單位, 性別預算數, 規則) are
 #: not needed (the lines come from 資料), and are not even sent by the reader.
@@ -194,56 +199,85 @@ def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS,
 
 class AnnotatedReading:
     """An annotated workbook whose reader child is at work: :meth:`finish` reads it back, :meth:`cancel`
-    stops the child when it is not needed after all."""
+    stops the child when it is not needed after all.
+
+    :meth:`read_data` takes the first part alone (紀錄 and 資料, which the child sends first): a report
+    reads every workbook's 資料 while the children still parse their 明細, then each one's 明細."""
 
     def __init__(self, path: Path, handle: Any) -> None:
         self.path, self.handle = path, handle
+        self._data: tuple[Any, ...] | None = None
 
     def cancel(self) -> None:
         if self.handle is not None:
             self.handle.cancel()
             self.handle = None
+        self._data = None
 
-    def finish(self) -> AnnotatedWorkbook:
-        """The workbook read back (see :func:`read_annotated`)."""
-        import gc
+    def read_data(self) -> None:
+        """Read 紀錄 and 資料 (their lines and recorded decisions) now; :meth:`finish` does it otherwise."""
+        from .trust import DataChecks
 
-        from .trust import DataChecks, review_formulas_without_value
-
-        handle, self.handle = self.handle, None
+        if self._data is not None:
+            return
+        handle = self.handle
         if handle is None:
             raise ValueError("this reading was finished or cancelled")
-        path, label = self.path, str(self.path)
-        paused = gc.isenabled()
-        gc.disable()  # tens of thousands of lines and rows, no cycles: collections would only walk them
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            columns: dict[str, list[int] | None] = {}
-            grids: dict[str, list[list[Any]]] = {}
-            problems: list[Problem] = []
+        label = str(self.path)
+        with _collector_paused():
             try:
-                # 紀錄 and 資料 come first: their records are read here while the child parses 明細.
+                grids: dict[str, list[list[Any]]] = {}
                 sheets = handle.sheets()
                 for sheet in sheets:
                     grids[sheet.name] = [row for chunk in sheet.more or () for row in chunk]
-                    columns[sheet.name] = sheet.columns
                     if sheet.name == DATA_SHEET:
                         break
+                problems: list[Problem] = []
                 checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
                 lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
+            except BaseException:
+                self.cancel()
+                raise
+        self._data = (sheets, checks, lines, decisions, problems)
+
+    def finish(self) -> AnnotatedWorkbook:
+        """The workbook read back (see :func:`read_annotated`)."""
+        from .trust import review_columns
+
+        self.read_data()
+        assert self._data is not None
+        (sheets, checks, lines, decisions, problems), self._data = self._data, None
+        handle, self.handle = self.handle, None
+        path, label = self.path, str(self.path)
+        with _collector_paused():
+            detail: list[list[Any]] = []
+            columns: list[int] | None = None
+            no_value: set[tuple[int, int]] = set()
+            try:
                 for sheet in sheets:
-                    grids[sheet.name] = [row for chunk in sheet.more or () for row in chunk]
-                    columns[sheet.name] = sheet.columns
+                    rows = [row for chunk in sheet.more or () for row in chunk]
+                    if sheet.name == DETAIL_SHEET:
+                        detail, columns, no_value = rows, sheet.columns, sheet.formulas_without_value
             except BaseException:
                 handle.cancel()
                 raise
-            detail = grids.get(DETAIL_SHEET, [])
-            checks.formulas_without_value = review_formulas_without_value(path, detail, columns.get(DETAIL_SHEET))
-            rows = _read_detail(detail, lines, decisions, label, problems, checks, columns.get(DETAIL_SHEET))
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            wanted = review_columns(detail, columns)
+            checks.formulas_without_value = {(r, c) for r, c in no_value if c in wanted}
+            rows = _read_detail(detail, lines, decisions, label, problems, checks, columns)
             return AnnotatedWorkbook(label, digest, rows, problems)
-        finally:
-            if paused:
-                gc.enable()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Tens of thousands of lines and rows, no cycles: a collection would only walk them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedReading:
@@ -260,7 +294,23 @@ def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedRea
             "not an annotated workbook (no 明細 and 資料 sheets)", file=label,
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
     return AnnotatedReading(path, _start_sheets(path, label, [LOG_SHEET, DATA_SHEET, DETAIL_SHEET], max_rows,
-                                                {DETAIL_SHEET: _detail_titles()}))
+                                                {DETAIL_SHEET: _detail_titles()}, ahead=READ_AHEAD_BYTES,
+                                                formulas=_review_formulas(path)))
+
+
+def _review_formulas(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """Ask the reader child for 明細's review cells holding a formula without a value (.xlsx only): they
+    read as blank, and are reported instead (see budget.exports.sheet_worker.formulas_without_value)."""
+    from ..exports.sheet_facts import xlsx_sheets
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if "xl/workbook.xml" not in zf.namelist():
+                return {}
+            part = next((f.part for f in xlsx_sheets(zf) if f.name == DETAIL_SHEET), "")
+    except Exception:  # a damaged package: the reader child says what is wrong with it
+        return {}
+    return {DETAIL_SHEET: (part, _detail_titles(REVIEW_KEYS))} if part else {}
 
 
 def _detail_titles(keys: tuple[str, ...] = DETAIL_READ_KEYS) -> list[str]:
@@ -295,10 +345,10 @@ def _read_sheets(path: Path, label: str, names: list[str], max_rows: int,
 
 
 def _start_sheets(path: Path, label: str, names: list[str], max_rows: int,
-                  titles: dict[str, list[str]] | None = None) -> Any:
+                  titles: dict[str, list[str]] | None = None, **options: Any) -> Any:
     from ..exports import sheet_worker
 
-    return sheet_worker.start_worker(path, label, sheets=names, max_rows=max_rows, columns=titles)
+    return sheet_worker.start_worker(path, label, sheets=names, max_rows=max_rows, columns=titles, **options)
 
 
 def _collect_sheets(handle: Any, columns: dict[str, list[int] | None] | None = None) -> dict[str, list[list[Any]]]:

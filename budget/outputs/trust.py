@@ -4,10 +4,7 @@ codes, the digest in 紀錄 and the visible 明細; review cells holding formula
 from __future__ import annotations
 
 import hashlib
-import re
-import zipfile
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from .layout import AMOUNT_TITLE, DATA_SHEET, DATA_UNIT_PREFIX, DETAIL_SHEET, REVIEW_KEYS
@@ -35,6 +32,8 @@ class DataChecks:
         self.expected_digest = _logged_digest(log)
         self.digest = hashlib.sha256()
         self.refusals: list[Problem] = []
+        #: (row, record text, its check ``k``) of each record taken in
+        self.records: list[tuple[int, str, Any]] = []
         self.formulas_without_value: set[tuple[int, int]] = set()
         self.checked = self.expected_digest is not None
         if self.checked:
@@ -43,16 +42,24 @@ class DataChecks:
             self._record_check = record_check
 
     def record(self, number: int, text: str, record: dict[str, Any]) -> None:
-        """Check one 資料 record (row ``number``; ``text`` its JSON as stored)."""
+        """Take one 資料 record (row ``number``; ``text`` its JSON as stored) into the digest. Each record's own
+        check is only computed when the digest differs (:meth:`finish`), to name the rows edited."""
         if not self.checked:
             return
         self.digest.update(text.encode("utf-8") + b"\n")
-        cut = text.rfind(',"k":"')
-        if "k" not in record or cut < 0 or self._record_check(text[:cut] + "}") != record.get("k"):
-            self.refusals.append(Problem(
-                "annotated-data-edited", f"資料工作表第 {number} 列被修改過（檢查碼不符），不予採用",
-                "a record of the hidden data sheet was edited", ERROR, file=self.label, sheet=DATA_SHEET, row=number,
-                hint="資料工作表由工具寫入，請勿修改；請改在明細的覆核欄填寫，或重新執行 classify"))
+        self.records.append((number, text, record.get("k")))
+
+    def _edited_records(self) -> list[Problem]:
+        """A refusal for each record whose own check ``k`` does not match its text."""
+        edited = []
+        for number, text, check in self.records:
+            cut = text.rfind(',"k":"')
+            if check is None or cut < 0 or self._record_check(text[:cut] + "}") != check:
+                edited.append(Problem(
+                    "annotated-data-edited", f"資料工作表第 {number} 列被修改過（檢查碼不符），不予採用",
+                    "a record of the hidden data sheet was edited", ERROR, file=self.label, sheet=DATA_SHEET,
+                    row=number, hint="資料工作表由工具寫入，請勿修改；請改在明細的覆核欄填寫，或重新執行 classify"))
+        return edited
 
     def detail_amount(self, row: AnnotatedRow, raw: tuple[Any, ...], col: int | None, number: int) -> None:
         """Compare 明細's 計算金額 of ``row`` with its 資料 amount (in the workbook's unit)."""
@@ -75,6 +82,9 @@ class DataChecks:
 
     def finish(self, problems: list[Problem]) -> None:
         """Refuse the workbook when anything did not match (every row named at once)."""
+        if self.checked and self.digest.hexdigest() != self.expected_digest:
+            # Only now each record's own check (the digest matching says every record is as written): the rows.
+            self.refusals[:0] = self._edited_records()
         if self.checked and not self.refusals and self.digest.hexdigest() != self.expected_digest:
             self.refusals.append(Problem(
                 "annotated-data-edited", "資料工作表的列被新增、刪除或修改過（與紀錄中的檢查碼不符），不予採用",
@@ -82,15 +92,6 @@ class DataChecks:
                 sheet=DATA_SHEET))
         if self.refusals:
             raise BudgetError(self.refusals)
-
-
-def _letters(column: int) -> str:
-    """1 → ``A``, 27 → ``AA``."""
-    out = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        out = chr(65 + rest) + out
-    return out
 
 
 def _logged_digest(log: list[Any]) -> str | None:
@@ -103,42 +104,9 @@ def _logged_digest(log: list[Any]) -> str | None:
     return None
 
 
-def review_formulas_without_value(path: Path, detail: list[Any],
-                                  columns: list[int] | None = None) -> set[tuple[int, int]]:
-    """(row, column), 1-based, of 明細 review cells holding a formula without a cached value (.xlsx only).
-
-    Such a cell reads as blank; it is reported instead (a workbook saved by a program that does not
-    calculate, e.g. openpyxl, leaves every formula so). ``detail`` is 明細 as read, ``columns`` the sheet
-    column (0-based) of each of its cells when only some columns were read (None: all).
-
-    Only the review columns' cells are looked at: each is found by its reference (`` r="N``), so the
-    rest of the sheet's XML (the tool's formulas on every row) is never matched against.
-    """
-    from ..exports import sheet_facts
-
+def review_columns(detail: list[Any], columns: list[int] | None = None) -> set[int]:
+    """The sheet columns (1-based) of 明細's review columns, found by their titles in ``detail``'s row 1
+    (``columns``: the sheet column, 0-based, of each of its cells when only some columns were read)."""
     header = [_text(v) for v in detail[0]] if detail else []
-    found_cols = [i for i in (_find_title(header, k) for k in REVIEW_KEYS) if i is not None]
-    wanted = {(columns[i] if columns is not None else i) + 1 for i in found_cols}
-    if not wanted or not zipfile.is_zipfile(path):
-        return set()
-    found: set[tuple[int, int]] = set()
-    try:
-        with zipfile.ZipFile(path) as zf:
-            if "xl/workbook.xml" not in zf.namelist():
-                return set()
-            part = next((f.part for f in sheet_facts.xlsx_sheets(zf) if f.name == DETAIL_SHEET), "")
-            if not part:
-                return set()
-            data = zf.read(part)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
-        return set()
-    by_letters = {_letters(c).encode("ascii"): c for c in wanted}
-    alternatives = b"|".join(sorted(by_letters, key=len, reverse=True))
-    pattern = re.compile(rb'<(?:\w+:)?c r="(' + alternatives + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f\b([^>]*/>|[^>]*>[^<]*'
-                         rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
-    # One pass over the XML for the references alone (`` r="N12"``; not NA12), then the cell's own match.
-    for hit in re.finditer(rb' r="(' + alternatives + rb')[0-9]', data):
-        m = pattern.match(data, data.rfind(b"<", 0, hit.start()))
-        if m and m.group(1) == hit.group(1) and not (m.group(4) or b"").strip():
-            found.add((int(m.group(2)), by_letters[m.group(1)]))
-    return found
+    found = [i for i in (_find_title(header, k) for k in REVIEW_KEYS) if i is not None]
+    return {(columns[i] if columns is not None else i) + 1 for i in found}

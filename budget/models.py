@@ -56,6 +56,8 @@ class LineItem:
     @property
     def source(self) -> str:
         """``file / sheet / row`` for people."""
+        if self.file and self.sheet and self.row is not None:  # most lines (the same text, sooner)
+            return f"{self.file} / {self.sheet} / 第{self.row}列"
         parts = [self.file]
         if self.sheet:
             parts.append(self.sheet)

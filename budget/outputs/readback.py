@@ -380,7 +380,7 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
     lines: list[LineItem] = []
     decisions: list[Decision] = []
     scan = json.scanner.make_scanner(json.JSONDecoder())  # one record: faster than json.loads per cell
-    plain, str_, record_check = _PLAIN_AMOUNT.fullmatch, str, checks.record
+    plain, str_, record_check, zero = _PLAIN_AMOUNT.fullmatch, str, checks.record, Decimal(0)
     text_fields, only_text = operator.itemgetter(*_TEXT_FIELDS), frozenset((str,)).issuperset
     for number, raw in enumerate(rows[1:], start=2):
         if len(raw) == 2 and type(raw[1]) is str_:  # as written: column A the plan, B the record
@@ -407,22 +407,25 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
             values = [v if type(v) is str_ else _text(v) for v in values]
         (file, sheet, kind, agency, plan, branch, account_code, account, description, amount, unit, status, category,
          share_percent, gender_amount, rule, context) = values
-        amounts = [None if not value else Decimal(value) if plain(value) else
+        amounts = [None if not value else
+                   Decimal(value) if (value.isdigit() and value.isascii() and len(value) < 16 and
+                                      (value[0] != "0" or len(value) == 1)) or plain(value) else
                    _data_amount(value, name, number, label, problems)
                    for name, value in zip(_AMOUNT_FIELDS, (amount, share_percent, gender_amount))]
         record_check(number, text, record)
+        year, row = record.get("year"), record.get("row")
+        # LineItem's fields in their order, up to kind (positional: faster for many lines)
         lines.append(LineItem(
-            description=description, amount=amounts[0], unit=unit or "元", plan=plan, branch=branch,
-            account=account, account_code=account_code, agency=agency, year=_number(record.get("year")),
-            file=file, sheet=sheet, row=_number(record.get("row")), kind=TOTAL if kind == TOTAL else LINE,
+            description, amounts[0], unit or "元", plan, branch, account, account_code, agency,
+            year if type(year) is int and year >= 0 else _number(year), file, sheet,
+            row if type(row) is int and row >= 0 else _number(row), TOTAL if kind == TOTAL else LINE,
             context=context))
         if status not in STATUSES:
             problems.append(Problem("annotated-bad-status", f"資料工作表的判定「{status}」不認得",
                                     "unknown status in the data sheet", file=label, sheet=DATA_SHEET, row=number,
                                     column="status"))
             status = "review"
-        decisions.append(Decision(status, category=category or None, share_percent=amounts[1],
-                                  gender_amount=amounts[2] or Decimal(0), rule=rule))
+        decisions.append(Decision(status, category or None, amounts[1], amounts[2] or zero, rule))
     return lines, decisions
 
 
@@ -475,39 +478,54 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
         raise BudgetError.one("annotated-no-review-column", f"明細工作表第 1 列找不到「{TITLES['review_category']}」欄",
                               "no review column on the detail sheet", file=label, sheet=DETAIL_SHEET, row=1)
     inputs = [k for k in ("review", "review_note") if legacy] or list(REVIEW_KEYS)
-
-    def cell(raw: tuple[Any, ...], key: str) -> str:
-        i = col[key]
-        if i is None or i >= len(raw) or raw[i] is None:
-            return ""
-        value = raw[i]
-        return (value if type(value) is str else _text(value)).strip()
-
     body = rows[1:]
-    order = _align(body, lines, cell, label)
+    n = len(body)
+
+    def texts(key: str) -> list[str]:
+        """Column ``key``'s cell on every row, as stripped text ("" when blank or absent)."""
+        i = col[key]
+        if i is None:
+            return [""] * n
+        return [("" if v is None else v.strip() if type(v) is str else _text(v).strip())
+                for v in (raw[i] if i < len(raw) else None for raw in body)]
+
+    order = _align(texts("source"), lines, label)
     out = [AnnotatedRow(line, decisions[k], workbook=label, detail_row=None) for k, line in enumerate(lines)]
+    notes, explanations, statuses = texts("review_note"), texts("evidence"), texts("status")
+    names = texts("category_name" if legacy else "suggested_name")
+    if legacy:
+        reviews, classes, categories = texts("review"), texts("official_class"), texts("category")
+    else:  # a row with none of the three deciding cells filled (most rows) takes its entry without a parse
+        ReviewEntry = _review_entry_type()
+        blank = ReviewEntry()
+        typed = [i for i in (col["review_category"], col["review_amount"], col["review_percent"]) if i is not None]
+    shown = {status: STATUS_LABELS.get(status) for status in STATUSES}
     for position, raw in enumerate(body):
         number = position + 2
         k = order.get(position)
         if k is None:
-            if any(cell(raw, key) for key in inputs):
+            if any(_cell_text(raw, col[key]) for key in inputs):
                 problems.append(Problem("annotated-review-without-line", "此列有覆核但找不到對應的資料列，未採用",
                                         "a review entry on a row with no line", WARNING, file=label,
                                         sheet=DETAIL_SHEET, row=number, column=TITLES[inputs[0]]))
             continue
         row = out[k]
         row.detail_row = number
-        row.review_note = cell(raw, "review_note")
-        row.explanation = cell(raw, "evidence")
+        row.review_note = notes[position]
+        row.explanation = explanations[position]
+        row.category_name = names[position]
         if legacy:
-            row.review = cell(raw, "review")
-            row.category_name = cell(raw, "category_name")
-            row.official_class = _class_number(cell(raw, "official_class"))
+            row.review = reviews[position]
+            row.official_class = _class_number(classes[position])
+        elif not no_value and all(i >= len(raw) or raw[i] is None for i in typed):
+            row.entry = ReviewEntry(note=row.review_note) if row.review_note else blank
         else:
-            row.category_name = cell(raw, "suggested_name")
             _read_entry(row, raw, col, no_value, label)
         checks.detail_amount(row, raw, col["amount"], number)
-        edited = _edited_decision(row, cell(raw, "status"), cell(raw, "category") if legacy else None)
+        status = statuses[position]
+        if status and status == shown[row.decision.status] and not legacy:
+            continue  # the decision as written (most rows)
+        edited = _edited_decision(row, status, categories[position] if legacy else None)
         reviewed = bool(row.review) if legacy else row.entry is not None and not row.entry.is_blank
         if edited and not reviewed:
             where = TITLES["review"] if legacy else TITLES["review_category"]
@@ -532,12 +550,6 @@ def _read_entry(row: AnnotatedRow, raw: tuple[Any, ...], col: dict[str, int | No
         i = col[key]
         return raw[i] if i is not None and i < len(raw) else None
 
-    if not no_value and value("review_category") is None and value("review_amount") is None and \
-            value("review_percent") is None:  # most rows: nothing typed (the same as below, sooner)
-        row.entry = ReviewEntry(note=row.review_note)
-        row.entry_problem = None
-        row.review = ""
-        return
     problem = None
     for key in REVIEW_KEYS:
         i = col[key]
@@ -633,17 +645,24 @@ def _class_number(text: str) -> int | None:
     return None
 
 
-def _align(body: list[Any], lines: list[LineItem], cell: Any, label: str) -> dict[int, int]:
-    """Which 資料 line each 明細 row shows: row for row, checked against the 來源 column.
+def _cell_text(raw: list[Any], i: int | None) -> str:
+    """Cell ``i`` of a row as stripped text ("" when blank or absent)."""
+    if i is None or i >= len(raw) or raw[i] is None:
+        return ""
+    value = raw[i]
+    return (value if type(value) is str else _text(value)).strip()
+
+
+def _align(sources: list[str], lines: list[LineItem], label: str) -> dict[int, int]:
+    """Which 資料 line each 明細 row shows (``sources``: each row's 來源): row for row, checked against 來源.
 
     When a reviewer sorted or deleted 明細 rows, rows are matched by their 來源 text instead; when
     that cannot place them, the workbook is refused rather than misread.
     """
-    sources = [cell(raw, "source") for raw in body]
     expected = [line.source for line in lines]
     positional = all(i >= len(sources) or not sources[i] or sources[i] == e for i, e in enumerate(expected))
-    if positional and len(body) >= len(lines) or not any(sources):
-        return {i: i for i in range(min(len(body), len(lines)))}
+    if positional and len(sources) >= len(lines) or not any(sources):
+        return {i: i for i in range(min(len(sources), len(lines)))}
     by_source: dict[str, int] = {}
     duplicated: set[str] = set()
     for k, e in enumerate(expected):

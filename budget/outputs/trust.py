@@ -30,7 +30,6 @@ class DataChecks:
         units = [h[len(DATA_UNIT_PREFIX):] for h in header if h.startswith(DATA_UNIT_PREFIX)]
         self.unit = canonical_unit(units[0]) if units else None
         self.expected_digest = _logged_digest(log)
-        self.digest = hashlib.sha256()
         self.refusals: list[Problem] = []
         #: (row, record text, its check ``k``) of each record taken in
         self.records: list[tuple[int, str, Any]] = []
@@ -44,10 +43,15 @@ class DataChecks:
     def record(self, number: int, text: str, record: dict[str, Any]) -> None:
         """Take one 資料 record (row ``number``; ``text`` its JSON as stored) into the digest. Each record's own
         check is only computed when the digest differs (:meth:`finish`), to name the rows edited."""
-        if not self.checked:
-            return
-        self.digest.update(text.encode("utf-8") + b"\n")
-        self.records.append((number, text, record.get("k")))
+        if self.checked:
+            self.records.append((number, text, record.get("k")))
+
+    def _digest(self) -> str:
+        """The SHA-256 of the records taken in, each followed by a newline (as 紀錄 records it)."""
+        digest = hashlib.sha256()
+        for start in range(0, len(self.records), 10_000):  # a few large updates, not one per record
+            digest.update(("\n".join(r[1] for r in self.records[start:start + 10_000]) + "\n").encode("utf-8"))
+        return digest.hexdigest()
 
     def _edited_records(self) -> list[Problem]:
         """A refusal for each record whose own check ``k`` does not match its text."""
@@ -82,10 +86,10 @@ class DataChecks:
 
     def finish(self, problems: list[Problem]) -> None:
         """Refuse the workbook when anything did not match (every row named at once)."""
-        if self.checked and self.digest.hexdigest() != self.expected_digest:
-            # Only now each record's own check (the digest matching says every record is as written): the rows.
+        differs = self.checked and self._digest() != self.expected_digest
+        if differs:  # only now each record's own check (the digest matching says every record is as written)
             self.refusals[:0] = self._edited_records()
-        if self.checked and not self.refusals and self.digest.hexdigest() != self.expected_digest:
+        if differs and not self.refusals:
             self.refusals.append(Problem(
                 "annotated-data-edited", "資料工作表的列被新增、刪除或修改過（與紀錄中的檢查碼不符），不予採用",
                 "rows of the hidden data sheet were added, deleted or edited", ERROR, file=self.label,

@@ -562,10 +562,10 @@ def report(
     2 on bad input (nothing written).
     """
     from .outputs.report_workbook import default_output, write_report_workbook
-    from .pipeline import make_report
+    from .pipeline import collector_paused, make_report
     from .report import exit_code
 
-    with guarded(verbose):
+    with guarded(verbose), collector_paused():  # (the lines read stay paused through the writing)
         options = read_options(sheet, mapping, encoding, input_unit, max_rows)
         ruleset = _load_rules(rules)
         built = make_report(inputs, ruleset, years=year or (), unit=unit, agency=agency, options=options)
@@ -634,8 +634,13 @@ def classify(
         options = read_options(sheet, mapping, encoding, unit, max_rows)
         ruleset = _load_rules(rules)
         adjust = _reviewed_step(reviewed, inputs, output, ruleset) if reviewed is not None else None
-        with _progress_bar(enabled=sys.stderr.isatty() and not verbose) as progress:
-            result = run_classify(inputs, ruleset, output=output, options=options, progress=progress, adjust=adjust)
+        try:
+            with _progress_bar(enabled=sys.stderr.isatty() and not verbose) as progress:
+                result = run_classify(inputs, ruleset, output=output, options=options, progress=progress,
+                                      adjust=adjust)
+        finally:
+            if adjust is not None:
+                adjust.cancel()
     _print_some_problems(result.problems, verbose)
     if as_json:
         _dump(result.to_dict())

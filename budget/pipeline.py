@@ -449,26 +449,36 @@ def check_against(last_path: str | Path, new_path: str | Path, rules: RuleSet,
 class ReviewCarrier:
     """The `classify --reviewed LAST.性別預算.xlsx` step, for :func:`budget.run.run_classify`'s ``adjust``.
 
-    The reviewed workbook is read when the carrier is made (so a bad file stops the run before any
-    export is read); calling it carries the reviews over and returns ``(decisions, problems)``, the
-    first problem being the summary the 紀錄 sheet shows (how many were carried, how many not).
+    Making the carrier checks that the file is an annotated workbook (a wrong file stops the run before
+    any export is read) and starts its reader child, which reads it while the export is read and
+    classified; calling the carrier reads it back (a damaged workbook stops the run there, before
+    anything is written), carries the reviews over and returns ``(decisions, problems)``, the first
+    problem being the summary the 紀錄 sheet shows (how many were carried, how many not). :meth:`cancel`
+    stops the reading when the run ends without calling it.
     """
 
     def __init__(self, path: str, rules: RuleSet) -> None:
-        from .outputs.readback import is_annotated, read_annotated
+        from .outputs.readback import is_annotated, start_reading
         if not is_annotated(path):
             raise BudgetError.one("reviewed-not-annotated",
                                   "--reviewed 需指定由 classify 產出並已填寫覆核欄的附註工作簿（含明細與資料工作表）",
                                   "--reviewed needs an annotated workbook written by classify", file=str(path))
-        self.book = read_annotated(path)
+        self.reading = start_reading(path)
+        self.book: Any = None
         self.rules = rules
         self.result: CarryOver | None = None
+
+    def cancel(self) -> None:
+        """Stop reading the reviewed workbook (nothing to do once it was read)."""
+        self.reading.cancel()
 
     def __call__(self, lines: list[LineItem], decisions: list[Decision]) -> tuple[list[Decision], list[Problem]]:
         from pathlib import Path
 
         from .engine.history import suggest_from_history
 
+        if self.book is None:
+            self.book = self.reading.finish()
         result = carry_reviews(lines, decisions, self.book.rows, self.rules, source=Path(self.book.path).name)
         result.decisions = suggest_from_history(lines, result.decisions, self.book.rows, self.rules)
         self.result = result

@@ -24,6 +24,7 @@ import itertools
 import marshal
 import operator
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -51,6 +52,9 @@ _DATE_TAG = "\x00date"
 _CHILD = ("import importlib.util as u, sys; s = u.spec_from_file_location('gender_budget_sheet_child', sys.argv.pop(1)); "
           "m = sys.modules[s.name] = u.module_from_spec(s); s.loader.exec_module(m); m.main()")
 _LEN = struct.Struct("<Q")
+#: The signal a child's own timeout sends it (POSIX: SIGALRM, whose default action ends the process); 0 where
+#: there is none (Windows: a timer thread of the parent kills the child instead).
+_ALARM = int(getattr(signal, "SIGALRM", 0)) if hasattr(signal, "setitimer") else 0
 
 
 @dataclass
@@ -76,12 +80,15 @@ class StreamedSheet:
 class WorkerHandle:
     """A running child that reads one workbook. Read :meth:`sheet_list`, then iterate :meth:`sheets`."""
 
-    def __init__(self, proc: subprocess.Popen, stderr: Any, display: str, timeout: float) -> None:
+    def __init__(self, proc: subprocess.Popen, stderr: Any, display: str, timeout: float,
+                 timer: bool = True) -> None:
         self.proc, self.stderr, self.display, self.timeout = proc, stderr, display, timeout
         self.timed_out = False
-        self._timer = threading.Timer(timeout, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        # The timeout: the child's own alarm where there is one (see start_worker), else a thread here.
+        self._timer = threading.Timer(timeout, self._expire) if timer else None
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
         self._sheets: list[tuple[str, str]] | None = None
         self._pending: Any = None
 
@@ -93,9 +100,10 @@ class WorkerHandle:
     def _stop_timer(self) -> None:
         """Cancel the timeout and wait for its thread to end (a thread left running would keep the next
         stages, which fork only in a process without other threads, on one CPU)."""
-        self._timer.cancel()
-        if self._timer is not threading.current_thread():
-            self._timer.join()
+        if self._timer is not None:
+            self._timer.cancel()
+            if self._timer is not threading.current_thread():
+                self._timer.join()
 
     def cancel(self) -> None:
         """Stop the child (when this process finds the file unusable first, or is done)."""
@@ -114,7 +122,7 @@ class WorkerHandle:
         self.stderr.seek(0)
         reason = self.stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         self.stderr.close()
-        if self.timed_out:
+        if self.timed_out or code == -_ALARM:
             return _too_complex(self.display, f"讀取超過 {self.timeout:.0f} 秒仍未完成",
                                 f"reading took more than {self.timeout:.0f} s")
         how = f"讀取程序被系統終止（訊號 {-code}）" if code < 0 else f"讀取程序異常結束（代碼 {code}）"
@@ -214,6 +222,8 @@ def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows
         args += ["--formulas", name, part, "\x1f".join(titles)]
     if ahead:
         args += ["--ahead", str(ahead)]
+    if _ALARM:  # the child's own wall-clock alarm ends it: no timer thread here (forking needs none)
+        args += ["--alarm", repr(timeout)]
     env = dict(os.environ)
     package_parent = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -221,7 +231,7 @@ def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows
     stderr = tempfile.TemporaryFile()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, env=env,
                             bufsize=1 << 20)
-    return WorkerHandle(proc, stderr, display, timeout)
+    return WorkerHandle(proc, stderr, display, timeout, timer=not _ALARM)
 
 
 def _restore(value: Any) -> Any:
@@ -568,6 +578,9 @@ def main(argv: list[str] | None = None) -> None:
             i += 4
         elif args[i] == "--ahead" and i + 1 < len(args):
             ahead = int(args[i + 1])
+            i += 2
+        elif args[i] == "--alarm" and i + 1 < len(args):
+            signal.setitimer(signal.ITIMER_REAL, max(float(args[i + 1]), 0.001))  # SIGALRM ends this process
             i += 2
         else:
             i += 1

@@ -480,14 +480,15 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
     inputs = [k for k in ("review", "review_note") if legacy] or list(REVIEW_KEYS)
     body = rows[1:]
     n = len(body)
+    shortest = min(map(len, body), default=0)  # (the child leaves out a row's blank cells at its end)
 
     def texts(key: str) -> list[str]:
         """Column ``key``'s cell on every row, as stripped text ("" when blank or absent)."""
         i = col[key]
         if i is None:
             return [""] * n
-        return [("" if v is None else v.strip() if type(v) is str else _text(v).strip())
-                for v in (raw[i] if i < len(raw) else None for raw in body)]
+        cells = [raw[i] for raw in body] if i < shortest else [raw[i] if i < len(raw) else None for raw in body]
+        return ["" if v is None else v.strip() if type(v) is str else _text(v).strip() for v in cells]
 
     order = _align(texts("source"), lines, label)
     out = [AnnotatedRow(line, decisions[k], workbook=label, detail_row=None) for k, line in enumerate(lines)]
@@ -498,7 +499,8 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
     else:  # a row with none of the three deciding cells filled (most rows) takes its entry without a parse
         ReviewEntry = _review_entry_type()
         blank = ReviewEntry()
-        typed = [i for i in (col["review_category"], col["review_amount"], col["review_percent"]) if i is not None]
+        far = 1 << 30  # the column of a deciding cell that is not there: past any row's end
+        a, b, c = (far if i is None else i for i in (col["review_category"], col["review_amount"], col["review_percent"]))
     shown = {status: STATUS_LABELS.get(status) for status in STATUSES}
     for position, raw in enumerate(body):
         number = position + 2
@@ -517,7 +519,8 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
         if legacy:
             row.review = reviews[position]
             row.official_class = _class_number(classes[position])
-        elif not no_value and all(i >= len(raw) or raw[i] is None for i in typed):
+        elif not no_value and (a >= (w := len(raw)) or raw[a] is None) and (b >= w or raw[b] is None) and (
+                c >= w or raw[c] is None):
             row.entry = ReviewEntry(note=row.review_note) if row.review_note else blank
         else:
             _read_entry(row, raw, col, no_value, label)

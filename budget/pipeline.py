@@ -450,27 +450,53 @@ class ReviewCarrier:
     """The `classify --reviewed LAST.性別預算.xlsx` step, for :func:`budget.run.run_classify`'s ``adjust``.
 
     Making the carrier checks that the file is an annotated workbook (a wrong file stops the run before
-    any export is read) and starts its reader child, which reads it while the export is read and
-    classified; calling the carrier reads it back (a damaged workbook stops the run there, before
-    anything is written), carries the reviews over and returns ``(decisions, problems)``, the first
-    problem being the summary the 紀錄 sheet shows (how many were carried, how many not). :meth:`cancel`
-    stops the reading when the run ends without calling it.
+    any export is read) and starts reading it, beside the run: where work can be forked
+    (:mod:`budget.outputs.forked`), a forked process reads it back whole while this one reads and
+    classifies the export, and sends back its problems and the rows a reviewer decided (the only
+    ones carried); elsewhere its reader child reads meanwhile and this process reads it back when the
+    carrier is called. Calling it (a damaged workbook stops the run there, before anything is written)
+    carries the reviews over and returns ``(decisions, problems)``, the first problem being the
+    summary the 紀錄 sheet shows (how many were carried, how many not). :meth:`cancel` stops the
+    reading when the run ends without calling it.
     """
 
     def __init__(self, path: str, rules: RuleSet) -> None:
-        from .outputs.readback import is_annotated, start_reading
+        from .outputs import forked
+        from .outputs.readback import check_annotated, is_annotated, start_reading
         if not is_annotated(path):
             raise BudgetError.one("reviewed-not-annotated",
                                   "--reviewed 需指定由 classify 產出並已填寫覆核欄的附註工作簿（含明細與資料工作表）",
                                   "--reviewed needs an annotated workbook written by classify", file=str(path))
-        self.reading = start_reading(path)
+        self.path = path
         self.book: Any = None
         self.rules = rules
         self.result: CarryOver | None = None
+        self.reading: Any = None
+        self.forked: Any = None
+        if forked.why_not() is None:
+            check_annotated(path)
+            self.forked = forked.start(lambda: _read_reviewed(path))
+        else:
+            self.reading = start_reading(path)
 
     def cancel(self) -> None:
         """Stop reading the reviewed workbook (nothing to do once it was read)."""
-        self.reading.cancel()
+        if self.forked is not None:
+            self.forked.abandon()
+        if self.reading is not None:
+            self.reading.cancel()
+
+    def _read(self) -> Any:
+        from .outputs.readback import read_annotated
+
+        if self.forked is not None:
+            done, value = self.forked.join()
+            if done and value[0] == "refused":
+                raise BudgetError(value[1])
+            if done:
+                return value[1]
+            return read_annotated(self.path)  # the forked process failed: read here (the same book)
+        return self.reading.finish()
 
     def __call__(self, lines: list[LineItem], decisions: list[Decision]) -> tuple[list[Decision], list[Problem]]:
         from pathlib import Path
@@ -478,7 +504,7 @@ class ReviewCarrier:
         from .engine.history import suggest_from_history
 
         if self.book is None:
-            self.book = self.reading.finish()
+            self.book = self._read()
         result = carry_reviews(lines, decisions, self.book.rows, self.rules, source=Path(self.book.path).name)
         result.decisions = suggest_from_history(lines, result.decisions, self.book.rows, self.rules)
         self.result = result
@@ -488,3 +514,18 @@ class ReviewCarrier:
             f"({len(result.amount_changed)} with a changed amount), {len(result.unplaced)} could not be placed",
             WARNING, file=self.book.path)
         return result.decisions, [summary, *self.book.problems, *result.problems]
+
+
+def _read_reviewed(path: str) -> tuple[str, Any]:
+    """A reviewed workbook read back, in a forked process: ``("read", book)`` with only the rows a reviewer
+    decided (the only ones carried over; sent back to the run), or ``("refused", problems)``."""
+    from .outputs.readback import read_annotated
+
+    try:
+        with collector_paused():
+            book = read_annotated(path)
+    except BudgetError as exc:
+        return "refused", exc.problems
+    book.rows = [row for row in book.rows if str(row.review or "").strip()]
+    return "read", book
+

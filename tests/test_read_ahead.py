@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import marshal
 import os
+import sys
 import threading
 import time
 import zipfile
@@ -121,10 +122,14 @@ def test_the_reviewed_workbook_is_read_while_the_run_goes_on_and_stopped_if_unus
     rules = parse_rules(RULES_TOML.encode(), "test.toml")
     path = write_annotated(tmp_path / "115.性別預算.xlsx", _rows_for_review())
     carrier = ReviewCarrier(str(path), rules)
-    child = carrier.reading.handle.proc
-    assert child.poll() is None or child.returncode == 0  # started with the carrier
-    carrier.cancel()
-    assert child.poll() is not None
+    if carrier.forked is not None:  # read back whole by a forked process meanwhile
+        carrier.cancel()
+        with pytest.raises(ChildProcessError):
+            os.waitpid(carrier.forked.pid, os.WNOHANG)  # stopped and reaped
+    else:  # read by its reader child meanwhile
+        child = carrier.reading.handle.proc
+        carrier.cancel()
+        assert child.poll() is not None
     carrier.cancel()  # twice is harmless
 
 
@@ -152,3 +157,33 @@ def test_records_are_checked_one_by_one_only_when_the_digest_differs(tmp_path, m
     monkeypatch.setattr(detail, "record_check", lambda text: calls.append(text) or check(text))
     assert len(readback.read_annotated(path).rows) == len(_rows_for_review())
     assert calls == []  # the digest in 紀錄 matches: every record is as written
+
+
+def test_a_reviewed_workbook_read_in_a_forked_process_carries_what_one_read_here_carries(tmp_path, monkeypatch):
+    from decimal import Decimal
+
+    from budget.engine.classifier import Classifier
+    from budget.outputs.forked import WORKERS_ENV
+    from test_review import line
+
+    rules = parse_rules(RULES_TOML.encode(), "test.toml")
+    rows = _rows_for_review()
+    rows[4] = (rows[4][0], rows[4][1], "", "只有說明")  # a note alone: no decision, nothing to carry
+    path = write_annotated(tmp_path / "115.性別預算.xlsx", rows)
+    new = [line("專題演講鐘點費", "48000", row=2), line("講座鐘點費", "30000", row=3),
+           line("性別統計分析委辦", "50000", row=4)]
+
+    def carried(workers: str):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        carrier = ReviewCarrier(str(path), rules)
+        assert (carrier.forked is not None) == (workers != "1" and sys.platform.startswith("linux"))
+        decisions, problems = carrier(new, [Classifier(rules).classify(x) for x in new])
+        return decisions, [(p.code, p.row, p.message) for p in problems], len(carrier.book.rows)
+
+    here, forked = carried("1"), carried("")
+    assert forked[:2] == here[:2]
+    assert here[0][0].counted == Decimal(12000)
+    assert [(code, row) for code, row, _ in here[1]] == [
+        ("review-carried", None), ("review-carried-amount-changed", 2), ("review-share-out-of-range", 3)]
+    if sys.platform.startswith("linux"):
+        assert forked[2] == 3 < here[2]  # only the rows a reviewer decided came back from the forked process

@@ -280,19 +280,26 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedReading:
-    """Check that ``path`` is an annotated workbook and start its reader child (the sheets and columns
-    read back only); :meth:`AnnotatedReading.finish` then reads it. Raises :class:`BudgetError` when
-    it is not one."""
+def check_annotated(path: str | Path) -> None:
+    """Raise :class:`BudgetError` unless ``path`` is an annotated workbook (a spreadsheet package with the
+    明細 and 資料 sheets; its cells are not read)."""
     from ..exports.sniff import ODS, XLS, XLSX, sniff
 
-    path = Path(path)
     label = str(path)
-    if sniff(path, label).format not in (XLSX, XLS, ODS) or not is_annotated(path):
+    if sniff(Path(path), label).format not in (XLSX, XLS, ODS) or not is_annotated(path):
         raise BudgetError.one(
             "annotated-missing-sheet", f"不是附註工作簿：找不到「{DETAIL_SHEET}」與「{DATA_SHEET}」工作表",
             "not an annotated workbook (no 明細 and 資料 sheets)", file=label,
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
+
+
+def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedReading:
+    """Check that ``path`` is an annotated workbook and start its reader child (the sheets and columns
+    read back only); :meth:`AnnotatedReading.finish` then reads it. Raises :class:`BudgetError` when
+    it is not one."""
+    path = Path(path)
+    label = str(path)
+    check_annotated(path)
     return AnnotatedReading(path, _start_sheets(path, label, [LOG_SHEET, DATA_SHEET, DETAIL_SHEET], max_rows,
                                                 {DETAIL_SHEET: _detail_titles()}, ahead=READ_AHEAD_BYTES,
                                                 formulas=_review_formulas(path)))

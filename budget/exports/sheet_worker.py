@@ -122,7 +122,7 @@ class WorkerHandle:
         self.stderr.seek(0)
         reason = self.stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         self.stderr.close()
-        if self.timed_out or code == -_ALARM:
+        if self.timed_out or (_ALARM and code == -_ALARM):
             return _too_complex(self.display, f"讀取超過 {self.timeout:.0f} 秒仍未完成",
                                 f"reading took more than {self.timeout:.0f} s")
         how = f"讀取程序被系統終止（訊號 {-code}）" if code < 0 else f"讀取程序異常結束（代碼 {code}）"

@@ -255,9 +255,9 @@ class AnnotatedReading:
             no_value: set[tuple[int, int]] = set()
             try:
                 for sheet in sheets:
-                    rows = [row for chunk in sheet.more or () for row in chunk]
+                    cells = [row for chunk in sheet.more or () for row in chunk]
                     if sheet.name == DETAIL_SHEET:
-                        detail, columns, no_value = rows, sheet.columns, sheet.formulas_without_value
+                        detail, columns, no_value = cells, sheet.columns, sheet.formulas_without_value
             except BaseException:
                 handle.cancel()
                 raise

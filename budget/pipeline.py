@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, localcontext
@@ -19,6 +17,7 @@ from .exports import sha256_of
 from .exports.options import ReadOptions
 from .report import Report, YearInput, build_report, year_of
 from .carry import CarryOver, Comparison, carry_reviews, compare_with_last
+from .collector import collector_paused
 from .rules import RuleSet
 from .engine.totals import GroupTotal, Totals, choose_unit, compute_totals  # noqa: F401  (part of the pipeline's face)
 
@@ -185,23 +184,6 @@ def run_classify(inputs: Sequence[str | Path], rules: RuleSet, *, output: str | 
         refuse_to_overwrite_reviews(target)
     with collector_paused(), localcontext(EXACT):
         return _run(inputs, rules, target, options=options, adjust=adjust, write=write, progress=progress)
-
-
-@contextmanager
-def collector_paused():
-    """Pause Python's cyclic garbage collector for the run.
-
-    Lines, decisions and cells form no reference cycles (reference counting frees them), but with
-    hundreds of thousands of them alive every collection walks them all: measured, that was about
-    40 % of the classify stage and much of the write stage.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run(inputs: list[Path], rules: RuleSet, target: Path, *, options: ReadOptions | None, adjust: Adjust | None,

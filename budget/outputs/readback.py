@@ -6,20 +6,19 @@ the reviewer's 覆核 and 覆核說明 come from 明細, whose columns are found
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import operator
 import re
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .layout import (ADDED_COLUMNS, AMOUNT_TITLE, DATA_HEADER, DATA_SHEET, DETAIL_SHEET, LEGACY_TITLES, LOG_SHEET,
                      OFFICIAL_CLASSES, REVIEW_KEYS)
+from ..collector import collector_paused
 from ..models import LINE, STATUS_LABELS, STATUSES, TOTAL, Decision, LineItem
 from ..money import AmountError, parse_amount
 from ..problems import BudgetError, Problem, WARNING, clip
@@ -224,7 +223,7 @@ class AnnotatedReading:
         if handle is None:
             raise ValueError("this reading was finished or cancelled")
         label = str(self.path)
-        with _collector_paused():
+        with collector_paused():
             try:
                 grids: dict[str, list[list[Any]]] = {}
                 sheets = handle.sheets()
@@ -249,7 +248,7 @@ class AnnotatedReading:
         (sheets, checks, lines, decisions, problems), self._data = self._data, None
         handle, self.handle = self.handle, None
         path, label = self.path, str(self.path)
-        with _collector_paused():
+        with collector_paused():
             detail: list[list[Any]] = []
             columns: list[int] | None = None
             no_value: set[tuple[int, int]] = set()
@@ -266,18 +265,6 @@ class AnnotatedReading:
             checks.formulas_without_value = {(r, c) for r, c in no_value if c in wanted}
             rows = _read_detail(detail, lines, decisions, label, problems, checks, columns)
             return AnnotatedWorkbook(label, digest, rows, problems)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Tens of thousands of lines and rows, no cycles: a collection would only walk them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def check_annotated(path: str | Path) -> None:

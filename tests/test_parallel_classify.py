@@ -13,6 +13,7 @@ from budget import pipeline
 from budget.models import EXCLUDED, MATCHED, REVIEW, UNMATCHED, Decision
 from budget.outputs import forked
 from budget.rules import load_rules
+from test_parallel_write import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(forked.why_not() not in (None, f"{forked.WORKERS_ENV}=1"),
@@ -33,10 +34,7 @@ def lines(tmp_path_factory):
 def _decide(lines, monkeypatch, *, parallel: bool, progress=None):
     with monkeypatch.context() as m:
         m.setattr(pipeline, "PARALLEL_CLASSIFY_MIN", 100)
-        if parallel:
-            m.delenv(forked.WORKERS_ENV, raising=False)
-        else:
-            m.setenv(forked.WORKERS_ENV, "1")
+        processes(m, parallel=parallel)
         return pipeline.classify_lines(lines, load_rules(None), progress)
 
 

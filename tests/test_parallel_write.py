@@ -48,13 +48,18 @@ def run(tmp_path_factory):
     return result
 
 
+def processes(m: pytest.MonkeyPatch, *, parallel: bool) -> None:
+    """Let the work fork a second process (``parallel``), or keep it in this one (GENDER_BUDGET_WORKERS=1)."""
+    if parallel:
+        m.delenv(forked.WORKERS_ENV, raising=False)
+    else:
+        m.setenv(forked.WORKERS_ENV, "1")
+
+
 def _write(path: Path, run, monkeypatch, *, parallel: bool):
     with monkeypatch.context() as m:
         m.setattr(detail, "PARALLEL_MIN_LINES", 100)
-        if parallel:
-            m.delenv(forked.WORKERS_ENV, raising=False)
-        else:
-            m.setenv(forked.WORKERS_ENV, "1")
+        processes(m, parallel=parallel)
         path.parent.mkdir(parents=True, exist_ok=True)
         return write_annotated_workbook(path, run)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from budget.exports import sheet_facts
+from budget.exports import sheet_facts, sheet_worker
 
 
 def _workbook(path: Path) -> Path:
@@ -92,10 +92,10 @@ def test_facts_do_not_depend_on_the_piece_size(tmp_path, prefixed):
 
 
 def test_a_piece_ends_after_a_row_end_tag_only():
-    assert sheet_facts._after_last_row_end(b'<row r="1"><c/></row><row r="2">') == len(b'<row r="1"><c/></row>')
-    assert sheet_facts._after_last_row_end(b'<x:row r="1"></x:row><x:row>') == len(b'<x:row r="1"></x:row>')
-    assert sheet_facts._after_last_row_end(b"<row><c><is><t>arrow></t></is></c>") == -1  # a start tag, text
-    assert sheet_facts._after_last_row_end(b"<sheetData/>") == -1
+    assert sheet_worker.after_last_row_end(b'<row r="1"><c/></row><row r="2">') == len(b'<row r="1"><c/></row>')
+    assert sheet_worker.after_last_row_end(b'<x:row r="1"></x:row><x:row>') == len(b'<x:row r="1"></x:row>')
+    assert sheet_worker.after_last_row_end(b"<row><c><is><t>arrow></t></is></c>") == -1  # a start tag, text
+    assert sheet_worker.after_last_row_end(b"<sheetData/>") == -1
 
 
 def test_a_damaged_sheet_part_is_still_refused(tmp_path):

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from ..limits import SHEET_COLUMNS, SHEET_ROWS
+from .sheet_worker import row_pieces
 from .spans import RowRuns
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -188,51 +189,22 @@ def _bad_shared_index(data: bytes, count: int) -> tuple[int, int, str] | None:
 #: Bytes of a sheet's XML scanned at a time (a 1M-row export holds ~500 MB of it; read whole, it was the
 #: largest thing in memory while reading).
 SCAN_PIECE = 4 << 20
-_ROW_END = b"row>"
 
 
 def scan_xlsx_sheet(zf: zipfile.ZipFile, facts: SheetFacts, shared_count: int | None = None) -> SheetFacts:
     """Fill ``facts`` with the sheet's hidden rows, formula cells and merged ranges; with ``shared_count``,
     also the first cell whose shared-string index is out of range (``facts.bad_shared``).
 
-    The XML is scanned in pieces of whole rows (:func:`_row_pieces`); every search below looks within
+    The XML is scanned in pieces of whole rows (:func:`~budget.exports.sheet_worker.row_pieces`); every
+    search below looks within
     a row, or after the last one (``<mergeCells>``).
     """
     if not facts.part:
         return facts
     facts.merges_known = True
-    for data in _row_pieces(zf, facts.part):
+    for data in row_pieces(zf, facts.part, SCAN_PIECE):
         _scan_piece(data, facts, shared_count)
     return facts
-
-
-def _row_pieces(zf: zipfile.ZipFile, part: str, size: int | None = None):
-    """The part's XML in pieces of about ``size`` bytes (:data:`SCAN_PIECE`), each cut just after a row's end
-    tag, so that no row is split; what follows the last row comes in the last piece. Reading to the end
-    checks the part's CRC: a damaged part raises BadZipFile."""
-    size = size or SCAN_PIECE
-    with zf.open(part) as src:
-        carry = b""
-        while block := src.read(size):
-            data = carry + block if carry else block
-            cut = _after_last_row_end(data)
-            if cut < 0:  # no row ends in it (yet): keep reading
-                carry = data
-                continue
-            carry = data[cut:]
-            yield data[:cut]
-        if carry:
-            yield carry
-
-
-def _after_last_row_end(data: bytes) -> int:
-    """The position just after the last ``</row>`` (or ``</x:row>``) in ``data``, or -1."""
-    p = len(data)
-    while (p := data.rfind(_ROW_END, 0, p)) >= 0:
-        lt = data.rfind(b"<", 0, p)
-        if lt >= 0 and data[lt + 1:lt + 2] == b"/":  # an end tag ("<" cannot appear unescaped in text)
-            return p + len(_ROW_END)
-    return -1
 
 
 def _scan_piece(data: bytes, facts: SheetFacts, shared_count: int | None) -> None:
@@ -336,7 +308,7 @@ def xlsx_code_widths(zf: zipfile.ZipFile, part: str, cells: set[tuple[int, int]]
     letters = b"|".join(column_letters(c).encode() for c in sorted(wanted_cols))
     cell_re = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*[\"'](" + letters + rb")(\d+)[\"'][^>]*>")
     out: dict[tuple[int, int], int] = {}
-    for data in _row_pieces(zf, part):
+    for data in row_pieces(zf, part, SCAN_PIECE):
         for m in cell_re.finditer(data):
             key = (int(m.group(2)), column_number(m.group(1).decode()))
             if key not in cells:

@@ -447,6 +447,38 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
         send(("error", "corrupt", f"{type(exc).__name__}: {exc}"))
 
 
+def row_pieces(zf: Any, part: str, size: int, most: int | None = None) -> Iterator[bytes]:
+    """A package part's XML in pieces of about ``size`` bytes, each cut just after a row's end tag, so that no
+    row (nor cell) is split; what follows the last row comes in the last piece. Reading to the end checks
+    the part's CRC: a damaged part raises BadZipFile. With ``most``, it stops when no row has ended in that
+    many bytes. (Here, stdlib only, so that the child, which loads this file alone, reads pieces so too;
+    budget.exports.sheet_facts scans exports' sheets with it.)"""
+    with zf.open(part) as src:
+        carry = b""
+        while block := src.read(size):
+            data = carry + block if carry else block
+            cut = after_last_row_end(data)
+            if cut < 0:  # no row ends in it (yet): keep reading
+                if most is not None and len(data) > most:
+                    return
+                carry = data
+                continue
+            carry = data[cut:]
+            yield data[:cut]
+        if carry:
+            yield carry
+
+
+def after_last_row_end(data: bytes) -> int:
+    """The position just after the last ``</row>`` (or ``</x:row>``) in ``data``, or -1."""
+    p = len(data)
+    while (p := data.rfind(b"row>", 0, p)) >= 0:
+        lt = data.rfind(b"<", 0, p)
+        if lt >= 0 and data[lt + 1:lt + 2] == b"/":  # an end tag ("<" cannot appear unescaped in text)
+            return p + 4
+    return -1
+
+
 def _letters(column: int) -> str:
     """1 → ``A``, 27 → ``AA``."""
     out = ""
@@ -475,27 +507,17 @@ def formulas_without_value(path: str | Path, part: str, columns: list[int]) -> s
     reference = re.compile(rb' r="(' + alternatives + rb')[0-9]')
     pattern = re.compile(rb'<(?:\w+:)?c r="(' + alternatives + rb')(\d+)"[^>]*>\s*<(?:\w+:)?f\b([^>]*/>|[^>]*>[^<]*'
                          rb'</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
-    cell_end = re.compile(rb"</(?:[\w.-]+:)?c>")
     found: set[tuple[int, int]] = set()
     try:
-        with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
-            rest = b""
-            while True:
-                piece = fh.read(FORMULA_PIECE)
-                data = rest + piece
-                if piece:  # up to the last whole cell (``</c>`` cannot occur in text); the rest goes on
-                    ends = [m.end() for m in cell_end.finditer(data, max(0, len(data) - 65536))]
-                    cut = ends[-1] if ends else 0
-                    data, rest = data[:cut], data[cut:]
+        with zipfile.ZipFile(path) as zf:
+            # (no row ending in 16 MB: not a sheet this scan reads; what was found so far stands)
+            for data in row_pieces(zf, part, FORMULA_PIECE, most=FORMULA_PIECE * 4):
                 # The references alone (`` r="N12"``; not NA12) at memchr speed, then the cell's own match.
                 for hit in reference.finditer(data):
                     m = pattern.match(data, data.rfind(b"<", 0, hit.start()))
                     if m and m.group(1) == hit.group(1) and not (m.group(4) or b"").strip():
                         found.add((int(m.group(2)), by_letters[m.group(1)]))
-                if not piece:
-                    return found
-                if len(rest) > FORMULA_PIECE * 4:  # no cell ends in 16 MB: not a sheet this scan reads
-                    return found
+        return found
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, RuntimeError, zlib.error):
         return set()
 

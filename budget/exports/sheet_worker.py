@@ -73,6 +73,8 @@ class StreamedSheet:
     #: (row, column), 1-based, of the cells holding a formula without a value, when asked for (see
     #: :func:`start_worker`'s ``formulas``); known once the sheet's rows are all read.
     formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
+    #: Read by :mod:`budget.exports.xlsx_scan` rather than calamine (see :func:`start_worker`'s ``scan``).
+    scanned: bool = False
 
 
 # --- parent side --------------------------------------------------------------------------------
@@ -167,7 +169,7 @@ class WorkerHandle:
             _, name, width, height, merges, merges_known, *rest = frame
             state = {"open": True}
             sheet = StreamedSheet(name, width, height, [tuple(m) for m in merges], merges_known, None,
-                                  rest[0] if rest else None)
+                                  rest[0] if rest else None, scanned=len(rest) > 1 and rest[1])
             sheet.more = self._rows(state, sheet)
             yield sheet
             while state["open"]:  # the consumer stopped early: skip the rest of this sheet
@@ -191,7 +193,7 @@ class WorkerHandle:
 def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows: int,
                  timeout: float | None = None, memory_limit: int = MEMORY_LIMIT_BYTES,
                  columns: dict[str, list[str]] | None = None, ahead: int = 0,
-                 formulas: dict[str, tuple[str, list[str]]] | None = None) -> WorkerHandle:
+                 formulas: dict[str, tuple[str, list[str]]] | None = None, scan: bool = False) -> WorkerHandle:
     """Start a child reading ``sheets`` (None: every visible worksheet) of an .xlsx/.xls/.ods file.
 
     ``columns`` (sheet name → titles) keeps only the columns of that sheet whose row-1 title, stripped,
@@ -205,6 +207,10 @@ def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows
     ``formulas`` (sheet name → (its part in the .xlsx package, titles)): the child also finds the cells of
     the columns titled so holding a formula without a calculated value (they read as blank); see
     :attr:`StreamedSheet.formulas_without_value`.
+
+    ``scan``: a sheet asked for with both ``columns`` and ``formulas`` (明細 of an annotated .xlsx) is read by
+    :mod:`budget.exports.xlsx_scan` (only its wanted columns, straight from the XML: faster than calamine,
+    which parses every cell), or by calamine when that reader does not know a form it meets.
 
     The caller can do other work (scan the XML) while the child parses. Problems reported by the
     child (password, damage, a missing sheet, too many rows) and its death (the memory cap, an
@@ -222,6 +228,8 @@ def start_worker(path: Path, display: str, *, sheets: list[str] | None, max_rows
         args += ["--formulas", name, part, "\x1f".join(titles)]
     if ahead:
         args += ["--ahead", str(ahead)]
+    if scan:
+        args.append("--scan")
     if _ALARM:  # the child's own wall-clock alarm ends it: no timer thread here (forking needs none)
         args += ["--alarm", repr(timeout)]
     env = dict(os.environ)
@@ -355,7 +363,7 @@ def _header_matches(value: Any, titles: list[str]) -> bool:
 
 def _stream(path: str, wanted: list[str], max_rows: int, send,
             columns: dict[str, list[str]] | None = None,
-            formulas: dict[str, tuple[str, list[str]]] | None = None) -> None:
+            formulas: dict[str, tuple[str, list[str]]] | None = None, scan: bool = False) -> None:
     try:
         import python_calamine as pc
     except ImportError as exc:
@@ -377,6 +385,20 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
                       if _visibility(m) == "visible" and str(m.typ).endswith("WorkSheet")]
         total = 0
         for name in chosen:
+            titles = (columns or {}).get(name)
+            part, formula_titles = (formulas or {}).get(name, ("", None))
+            scanned = _scan(path, name, titles, formula_titles, max_rows) if scan and part and titles else None
+            if scanned is not None:  # the wanted columns read from the XML (calamine would parse every cell)
+                total += len(scanned.rows)
+                if total > max_rows:
+                    send(("error", "too-many-rows", (name, total, max_rows)))
+                    return
+                send(("sheet", name, max(scanned.columns, default=-1) + 1, len(scanned.rows), [], False,
+                      scanned.columns, True))
+                for at in range(0, len(scanned.rows), CHUNK_ROWS):
+                    send(("rows", scanned.rows[at:at + CHUNK_ROWS], False))
+                send(("end", sorted(scanned.formulas_without_value)))
+                continue
             sheet = wb.get_sheet_by_name(name)
             start, end = sheet.start, sheet.end
             height = (end[0] + 1) if end else 0
@@ -392,8 +414,6 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
             c0 = start[1] if start else 0
             prefix = [None] * c0 if c0 and width and width - c0 >= 0 else []
             rows = sheet.iter_rows()
-            titles = (columns or {}).get(name)
-            part, formula_titles = (formulas or {}).get(name, ("", None))
             kept: list[int] | None = None
             first: list[Any] | None = None
             header: list[Any] = []
@@ -445,6 +465,28 @@ def _stream(path: str, wanted: list[str], max_rows: int, send,
         send(("error", "memory", ""))
     except Exception as exc:  # CalamineError and anything else from a hostile file: "cannot read"
         send(("error", "corrupt", f"{type(exc).__name__}: {exc}"))
+
+
+def _scan(path: str, name: str, titles: list[str], formula_titles: list[str] | None, max_rows: int) -> Any:
+    """Sheet ``name``'s columns ``titles`` read by :mod:`budget.exports.xlsx_scan` (a ScannedSheet), or None when
+    that reader does not read it (a form it does not know, a damaged part: calamine reads it, or says what is
+    wrong). The child loads that module from its file, beside this one (the package is not imported here)."""
+    try:
+        if __package__:
+            from . import xlsx_scan
+        else:
+            import importlib.util
+
+            spec = importlib.util.spec_from_file_location("gender_budget_xlsx_scan",
+                                                          Path(__file__).with_name("xlsx_scan.py"))
+            xlsx_scan = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(xlsx_scan)
+        with xlsx_scan.ScannedBook(path) as book:
+            return book.sheet(name, titles, formula_titles or [], max_rows=max_rows, matches=_header_matches)
+    except MemoryError:
+        raise
+    except Exception:
+        return None
 
 
 def row_pieces(zf: Any, part: str, size: int, most: int | None = None) -> Iterator[bytes]:
@@ -587,6 +629,7 @@ def main(argv: list[str] | None = None) -> None:
     columns: dict[str, list[str]] = {}
     formulas: dict[str, tuple[str, list[str]]] = {}
     ahead = 0
+    scan = False
     i = 3
     while i < len(args):
         if args[i] == "--sheet" and i + 1 < len(args):
@@ -601,6 +644,9 @@ def main(argv: list[str] | None = None) -> None:
         elif args[i] == "--ahead" and i + 1 < len(args):
             ahead = int(args[i + 1])
             i += 2
+        elif args[i] == "--scan":
+            scan = True
+            i += 1
         elif args[i] == "--alarm" and i + 1 < len(args):
             signal.setitimer(signal.ITIMER_REAL, max(float(args[i + 1]), 0.001))  # SIGALRM ends this process
             i += 2
@@ -617,7 +663,7 @@ def main(argv: list[str] | None = None) -> None:
     send = _Sender(out, ahead) if ahead > 0 else write
     try:
         try:
-            _stream(path, wanted, max_rows, send, columns, formulas)
+            _stream(path, wanted, max_rows, send, columns, formulas, scan)
         finally:
             if isinstance(send, _Sender):
                 send.close()

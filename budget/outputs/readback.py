@@ -206,6 +206,8 @@ class AnnotatedReading:
     def __init__(self, path: Path, handle: Any) -> None:
         self.path, self.handle = path, handle
         self._data: tuple[Any, ...] | None = None
+        #: 明細 was read by budget.exports.xlsx_scan (not calamine): known once finished
+        self.scanned = False
 
     def cancel(self) -> None:
         if self.handle is not None:
@@ -257,6 +259,7 @@ class AnnotatedReading:
                     cells = [row for chunk in sheet.more or () for row in chunk]
                     if sheet.name == DETAIL_SHEET:
                         detail, columns, no_value = cells, sheet.columns, sheet.formulas_without_value
+                        self.scanned = sheet.scanned
             except BaseException:
                 handle.cancel()
                 raise
@@ -280,16 +283,17 @@ def check_annotated(path: str | Path) -> None:
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
 
 
-def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS) -> AnnotatedReading:
+def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS, scan: bool = True) -> AnnotatedReading:
     """Check that ``path`` is an annotated workbook and start its reader child (the sheets and columns
-    read back only); :meth:`AnnotatedReading.finish` then reads it. Raises :class:`BudgetError` when
-    it is not one."""
+    read back only; 明細 of an .xlsx by :mod:`budget.exports.xlsx_scan` unless ``scan`` is false, see
+    :func:`budget.exports.sheet_worker.start_worker`); :meth:`AnnotatedReading.finish` then reads it. Raises
+    :class:`BudgetError` when it is not one."""
     path = Path(path)
     label = str(path)
     check_annotated(path)
     return AnnotatedReading(path, _start_sheets(path, label, [LOG_SHEET, DATA_SHEET, DETAIL_SHEET], max_rows,
                                                 {DETAIL_SHEET: _detail_titles()}, ahead=READ_AHEAD_BYTES,
-                                                formulas=_review_formulas(path)))
+                                                formulas=_review_formulas(path), scan=scan))
 
 
 def _review_formulas(path: Path) -> dict[str, tuple[str, list[str]]]:

@@ -41,6 +41,9 @@ READ_AHEAD_BYTES = 512 << 20
 DETAIL_READ_KEYS = ("review_category", "review_amount", "review_percent", "review_note", "status",
                     "suggested_name", "category_name", "evidence", "source", "amount",
                     *LEGACY_TITLES)
+#: The 明細 columns `classify --reviewed` reads back: what carrying a review over and the checks need; not
+#: the suggestion's name and evidence, which only a report shows (their rows read back as "").
+CARRY_READ_KEYS = tuple(k for k in DETAIL_READ_KEYS if k not in ("suggested_name", "category_name", "evidence"))
 #: An amount as 資料 writes it (plain decimal text, at most 15 integer digits): read with ``Decimal``
 #: directly; anything else goes through :func:`budget.money.parse_amount`.
 _PLAIN_AMOUNT = re.compile(r"-?[1-9][0-9]{0,14}(?:\.[0-9]{1,4})?|0(?:\.[0-9]{1,4})?")
@@ -183,17 +186,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS,
-                   reading: "AnnotatedReading | None" = None) -> AnnotatedWorkbook:
+def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS, reading: "AnnotatedReading | None" = None,
+                   keys: tuple[str, ...] = DETAIL_READ_KEYS) -> AnnotatedWorkbook:
     """Read an annotated workbook written by `classify` (and perhaps edited by a reviewer, in Excel or
     LibreOffice, saved as .xlsx or .ods).
 
     Cells are read by the guarded reader (budget.exports.sniff, budget.exports.sheet_worker). Raises
     :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer be
     matched to the 資料 rows (for example after sorting or deleting rows). ``reading``: the same
-    workbook's reading already started by :func:`start_reading` (its reader works meanwhile).
+    workbook's reading already started by :func:`start_reading` (its reader works meanwhile). ``keys``: the
+    明細 columns read back (:data:`CARRY_READ_KEYS` for carrying reviews over).
     """
-    return (reading or start_reading(path, max_rows=max_rows)).finish()
+    return (reading or start_reading(path, max_rows=max_rows, keys=keys)).finish()
 
 
 class AnnotatedReading:
@@ -283,16 +287,17 @@ def check_annotated(path: str | Path) -> None:
             hint="請指定 gender-budget classify 產出的 .性別預算.xlsx（可另存為 .ods）")
 
 
-def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS, scan: bool = True) -> AnnotatedReading:
+def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS, scan: bool = True,
+                  keys: tuple[str, ...] = DETAIL_READ_KEYS) -> AnnotatedReading:
     """Check that ``path`` is an annotated workbook and start its reader child (the sheets and columns
-    read back only; 明細 of an .xlsx by :mod:`budget.exports.xlsx_scan` unless ``scan`` is false, see
+    read back only: ``keys``; 明細 of an .xlsx by :mod:`budget.exports.xlsx_scan` unless ``scan`` is false, see
     :func:`budget.exports.sheet_worker.start_worker`); :meth:`AnnotatedReading.finish` then reads it. Raises
     :class:`BudgetError` when it is not one."""
     path = Path(path)
     label = str(path)
     check_annotated(path)
     return AnnotatedReading(path, _start_sheets(path, label, [LOG_SHEET, DATA_SHEET, DETAIL_SHEET], max_rows,
-                                                {DETAIL_SHEET: _detail_titles()}, ahead=READ_AHEAD_BYTES,
+                                                {DETAIL_SHEET: _detail_titles(keys)}, ahead=READ_AHEAD_BYTES,
                                                 formulas=_review_formulas(path), scan=scan))
 
 

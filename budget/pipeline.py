@@ -444,7 +444,7 @@ class ReviewCarrier:
 
     def __init__(self, path: str, rules: RuleSet) -> None:
         from .outputs import forked
-        from .outputs.readback import CARRY_READ_KEYS, check_annotated, is_annotated, start_reading
+        from .outputs.readback import check_annotated, is_annotated, start_reading
         if not is_annotated(path):
             raise BudgetError.one("reviewed-not-annotated",
                                   "--reviewed 需指定由 classify 產出並已填寫覆核欄的附註工作簿（含明細與資料工作表）",
@@ -459,7 +459,7 @@ class ReviewCarrier:
             check_annotated(path)
             self.forked = forked.start(lambda: _read_reviewed(path))
         else:
-            self.reading = start_reading(path, keys=CARRY_READ_KEYS)
+            self.reading = start_reading(path, carrying=True)
 
     def cancel(self) -> None:
         """Stop reading the reviewed workbook (nothing to do once it was read)."""
@@ -469,7 +469,7 @@ class ReviewCarrier:
             self.reading.cancel()
 
     def _read(self) -> Any:
-        from .outputs.readback import CARRY_READ_KEYS, read_annotated
+        from .outputs.readback import read_annotated
 
         if self.forked is not None:
             done, value = self.forked.join()
@@ -477,7 +477,7 @@ class ReviewCarrier:
                 raise BudgetError(value[1])
             if done:
                 return value[1]
-            return read_annotated(self.path, keys=CARRY_READ_KEYS)  # the forked process failed: read it here
+            return read_annotated(self.path, carrying=True)  # the forked process failed: read it here
         return self.reading.finish()
 
     def __call__(self, lines: list[LineItem], decisions: list[Decision]) -> tuple[list[Decision], list[Problem]]:
@@ -501,11 +501,11 @@ class ReviewCarrier:
 def _read_reviewed(path: str) -> tuple[str, Any]:
     """A reviewed workbook read back, in a forked process: ``("read", book)`` with only the rows a reviewer
     decided (the only ones carried over; sent back to the run), or ``("refused", problems)``."""
-    from .outputs.readback import CARRY_READ_KEYS, read_annotated
+    from .outputs.readback import read_annotated
 
     try:
         with collector_paused():
-            book = read_annotated(path, keys=CARRY_READ_KEYS)
+            book = read_annotated(path, carrying=True)
     except BudgetError as exc:
         return "refused", exc.problems
     book.rows = [row for row in book.rows if str(row.review or "").strip()]

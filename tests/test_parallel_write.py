@@ -85,6 +85,8 @@ def test_two_processes_write_the_same_workbook_as_one(run, tmp_path, monkeypatch
     # Read back by the tool itself: every line, the 資料 check over all records, the reviews sheet.
     back = read_annotated(tmp_path / "two" / "out.xlsx")
     assert len(back.lines) == len(run.lines)
+    # Both halves' 明細 cells are in 紀錄's 明細檢查碼: carrying reviews over reads none of these unreviewed rows.
+    assert read_annotated(tmp_path / "two" / "out.xlsx", carrying=True).rows == []
 
 
 def test_a_second_process_that_fails_leaves_the_rows_to_this_one(run, tmp_path, monkeypatch) -> None:

@@ -187,3 +187,70 @@ def test_a_reviewed_workbook_read_in_a_forked_process_carries_what_one_read_here
         ("review-carried", None), ("review-carried-amount-changed", 2), ("review-share-out-of-range", 3)]
     if sys.platform.startswith("linux"):
         assert forked[2] == 3 < here[2]  # only the rows a reviewer decided came back from the forked process
+
+
+def _carried(book, rules):
+    from budget.carry import carry_reviews
+    from budget.engine.classifier import Classifier
+    from test_review import line
+
+    new = [line("專題演講鐘點費", "48000", row=2), line("講座鐘點費", "30000", row=3),
+           line("性別統計分析委辦", "50000", row=4)]
+    result = carry_reviews(new, [Classifier(rules).classify(x) for x in new], book.rows, rules, source="115")
+    return ([(d.status, d.category, d.counted, d.reasons) for d in result.decisions],
+            [p.to_dict() for p in result.problems], len(result.carried))
+
+
+def test_carrying_reads_back_only_the_reviewed_rows_of_an_unchanged_workbook_and_carries_the_same(tmp_path):
+    rules = parse_rules(RULES_TOML.encode(), "test.toml")
+    path = write_annotated(tmp_path / "115.性別預算.xlsx", _rows_for_review())
+    whole = readback.read_annotated(path)
+    lean = readback.read_annotated(path, carrying=True)
+    reviewed = [r for r in whole.rows if r.review or r.review_note]
+    assert len(reviewed) < len(whole.rows)
+    assert [(r.detail_row, r.review, r.line.description, r.line.amount, r.decision.status) for r in lean.rows] == [
+        (r.detail_row, r.review, r.line.description, r.line.amount, r.decision.status) for r in reviewed]
+    assert [p.to_dict() for p in lean.problems] == [p.to_dict() for p in whole.problems]
+    assert _carried(lean, rules) == _carried(whole, rules) and _carried(whole, rules)[2] == 2
+    import openpyxl
+
+    openpyxl.load_workbook(path).save(path)  # saved again by another program, nothing changed: the same
+    assert len(readback.read_annotated(path, carrying=True).rows) == len(reviewed)
+
+
+@pytest.mark.parametrize("edit", ["status", "amount", "sorted"])
+def test_carrying_reads_and_checks_every_row_when_a_checked_detail_cell_was_changed(tmp_path, edit):
+    import openpyxl
+
+    from budget.outputs.layout import DETAIL_SHEET
+
+    rules = parse_rules(RULES_TOML.encode(), "test.toml")
+    path = write_annotated(tmp_path / "115.性別預算.xlsx", _rows_for_review())
+    wb = openpyxl.load_workbook(path)
+    ws = wb[DETAIL_SHEET]
+    titles = [c.value for c in ws[1]]
+    if edit == "status":  # decided in place, on a row without a review: reported, not carried
+        cell = ws.cell(2, titles.index("判定") + 1)
+        cell.value = "不符合" if cell.value == "符合" else "符合"
+    elif edit == "amount":
+        ws.cell(2, titles.index("計算金額") + 1).value = 1
+    else:  # the last two rows swapped
+        last = ws.max_row
+        for c in range(1, ws.max_column + 1):
+            a, b = ws.cell(last - 1, c), ws.cell(last, c)
+            a.value, b.value = b.value, a.value
+    wb.save(path)
+    outcomes = []
+    for carrying in (False, True):
+        try:
+            book = readback.read_annotated(path, carrying=carrying)
+        except BudgetError as exc:
+            outcomes.append(("refused", [p.to_dict() for p in exc.problems]))
+        else:
+            outcomes.append((len(book.rows), [p.to_dict() for p in book.problems], _carried(book, rules)))
+    assert outcomes[0] == outcomes[1]
+    if edit == "status":
+        assert outcomes[0][0] == len(_rows_for_review())
+        assert ("annotated-decision-edited", 2) in [(p["code"], p["row"]) for p in outcomes[0][1]]
+    elif edit == "amount":
+        assert outcomes[0][0] == "refused"

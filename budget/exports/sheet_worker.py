@@ -15,6 +15,9 @@ A caller that needs only some columns of a sheet (the annotated workbook's read-
 columns of 明細, not the export's own) names them by their titles in row 1 (``columns``): the child
 then sends row 1 and every row with only those columns, and the sheet's ``columns`` says which
 (0-based) sheet columns they are. Converting and sending the others was most of the child's work.
+Such a sheet of an annotated .xlsx (明細, asked with ``scan``) is read by :mod:`budget.exports.xlsx_scan`
+instead, which finds the wanted columns' cells in the XML without parsing the others; calamine reads it
+when that reader meets a form it does not know.
 """
 
 from __future__ import annotations

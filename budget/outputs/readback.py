@@ -187,17 +187,22 @@ def _text(value: Any) -> str:
 
 
 def read_annotated(path: str | Path, *, max_rows: int = MAX_ROWS, reading: "AnnotatedReading | None" = None,
-                   keys: tuple[str, ...] = DETAIL_READ_KEYS) -> AnnotatedWorkbook:
+                   carrying: bool = False) -> AnnotatedWorkbook:
     """Read an annotated workbook written by `classify` (and perhaps edited by a reviewer, in Excel or
     LibreOffice, saved as .xlsx or .ods).
 
     Cells are read by the guarded reader (budget.exports.sniff, budget.exports.sheet_worker). Raises
     :class:`BudgetError` when the file is not such a workbook or its 明細 rows can no longer be
     matched to the 資料 rows (for example after sorting or deleting rows). ``reading``: the same
-    workbook's reading already started by :func:`start_reading` (its reader works meanwhile). ``keys``: the
-    明細 columns read back (:data:`CARRY_READ_KEYS` for carrying reviews over).
+    workbook's reading already started by :func:`start_reading` (its reader works meanwhile).
+
+    ``carrying`` (`classify --reviewed`): only what carrying reviews over needs. 明細's columns
+    :data:`CARRY_READ_KEYS`; and when 紀錄's two check codes say that no 資料 record and no 明細 計算金額,
+    判定 or 來源 cell was changed (nor a row added, deleted or sorted), only the rows with a 覆核 cell filled
+    in (or a review formula without a value) are read back: every other row is then known to be as
+    written, and is not carried. Otherwise every row is read and checked, as without it.
     """
-    return (reading or start_reading(path, max_rows=max_rows, keys=keys)).finish()
+    return (reading or start_reading(path, max_rows=max_rows, carrying=carrying)).finish()
 
 
 class AnnotatedReading:
@@ -205,10 +210,12 @@ class AnnotatedReading:
     stops the child when it is not needed after all.
 
     :meth:`read_data` takes the first part alone (紀錄 and 資料, which the child sends first): a report
-    reads every workbook's 資料 while the children still parse their 明細, then each one's 明細."""
+    reads every workbook's 資料 while the children still parse their 明細, then each one's 明細. When
+    ``carrying`` (see :func:`read_annotated`), the 資料 records are read in :meth:`finish`, once 明細 shows
+    whether only the reviewed rows' are needed."""
 
-    def __init__(self, path: Path, handle: Any) -> None:
-        self.path, self.handle = path, handle
+    def __init__(self, path: Path, handle: Any, carrying: bool = False) -> None:
+        self.path, self.handle, self.carrying = path, handle, carrying
         self._data: tuple[Any, ...] | None = None
         #: 明細 was read by budget.exports.xlsx_scan (not calamine): known once finished
         self.scanned = False
@@ -238,12 +245,15 @@ class AnnotatedReading:
                     if sheet.name == DATA_SHEET:
                         break
                 problems: list[Problem] = []
-                checks = DataChecks(label, grids.get(DATA_SHEET, []), grids.get(LOG_SHEET, []))
-                lines, decisions = _read_data(grids.get(DATA_SHEET, []), label, problems, checks)
+                data = grids.get(DATA_SHEET, [])
+                checks = DataChecks(label, data, grids.get(LOG_SHEET, []))
+                lines = decisions = None  # carrying: read in finish, perhaps only the reviewed rows'
+                if not (self.carrying and checks.expected_detail_digest):
+                    lines, decisions = _read_data(data, label, problems, checks)
             except BaseException:
                 self.cancel()
                 raise
-        self._data = (sheets, checks, lines, decisions, problems)
+        self._data = (sheets, checks, lines, decisions, problems, data)
 
     def finish(self) -> AnnotatedWorkbook:
         """The workbook read back (see :func:`read_annotated`)."""
@@ -251,7 +261,7 @@ class AnnotatedReading:
 
         self.read_data()
         assert self._data is not None
-        (sheets, checks, lines, decisions, problems), self._data = self._data, None
+        (sheets, checks, lines, decisions, problems, data), self._data = self._data, None
         handle, self.handle = self.handle, None
         path, label = self.path, str(self.path)
         with collector_paused():
@@ -270,7 +280,13 @@ class AnnotatedReading:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             wanted = review_columns(detail, columns)
             checks.formulas_without_value = {(r, c) for r, c in no_value if c in wanted}
-            rows = _read_detail(detail, lines, decisions, label, problems, checks, columns)
+            rows = None
+            if lines is None:
+                rows = _reviewed_rows_only(data, detail, label, problems, checks, columns)
+                if rows is None:  # something was changed: every row read and checked
+                    lines, decisions = _read_data(data, label, problems, checks)
+            if rows is None:
+                rows = _read_detail(detail, lines, decisions, label, problems, checks, columns)
             return AnnotatedWorkbook(label, digest, rows, problems)
 
 
@@ -288,17 +304,18 @@ def check_annotated(path: str | Path) -> None:
 
 
 def start_reading(path: str | Path, *, max_rows: int = MAX_ROWS, scan: bool = True,
-                  keys: tuple[str, ...] = DETAIL_READ_KEYS) -> AnnotatedReading:
+                  carrying: bool = False) -> AnnotatedReading:
     """Check that ``path`` is an annotated workbook and start its reader child (the sheets and columns
-    read back only: ``keys``; 明細 of an .xlsx by :mod:`budget.exports.xlsx_scan` unless ``scan`` is false, see
+    read back only; 明細 of an .xlsx by :mod:`budget.exports.xlsx_scan` unless ``scan`` is false, see
     :func:`budget.exports.sheet_worker.start_worker`); :meth:`AnnotatedReading.finish` then reads it. Raises
-    :class:`BudgetError` when it is not one."""
+    :class:`BudgetError` when it is not one. ``carrying``: see :func:`read_annotated`."""
     path = Path(path)
     label = str(path)
     check_annotated(path)
+    keys = CARRY_READ_KEYS if carrying else DETAIL_READ_KEYS
     return AnnotatedReading(path, _start_sheets(path, label, [LOG_SHEET, DATA_SHEET, DETAIL_SHEET], max_rows,
                                                 {DETAIL_SHEET: _detail_titles(keys)}, ahead=READ_AHEAD_BYTES,
-                                                formulas=_review_formulas(path), scan=scan))
+                                                formulas=_review_formulas(path), scan=scan), carrying)
 
 
 def _review_formulas(path: Path) -> dict[str, tuple[str, list[str]]]:
@@ -370,8 +387,10 @@ def _collect_sheets(handle: Any, columns: dict[str, list[int] | None] | None = N
     return out
 
 
-def _read_data(rows: list[Any], label: str, problems: list[Problem],
-               checks: "DataChecks") -> tuple[list[LineItem], list[Decision]]:
+def _read_data(rows: list[Any], label: str, problems: list[Problem], checks: "DataChecks",
+               numbers: list[int] | None = None) -> tuple[list[LineItem], list[Decision]]:
+    """資料 ``rows`` (row 1 the header) as lines and their recorded decisions; ``numbers``: the sheet row of each
+    row after the header, when they are not rows 2, 3, …"""
     if not rows:
         raise BudgetError.one("annotated-no-data", "資料工作表是空的", "the data sheet is empty", file=label,
                               sheet=DATA_SHEET)
@@ -385,7 +404,7 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
     scan = json.scanner.make_scanner(json.JSONDecoder())  # one record: faster than json.loads per cell
     plain, str_, record_check, zero = _PLAIN_AMOUNT.fullmatch, str, checks.record, Decimal(0)
     text_fields, only_text = operator.itemgetter(*_TEXT_FIELDS), frozenset((str,)).issuperset
-    for number, raw in enumerate(rows[1:], start=2):
+    for number, raw in zip(numbers, rows[1:]) if numbers is not None else enumerate(rows[1:], start=2):
         if len(raw) == 2 and type(raw[1]) is str_:  # as written: column A the plan, B the record
             text = raw[1]
         elif not any(v not in (None, "") for v in raw):
@@ -432,6 +451,40 @@ def _read_data(rows: list[Any], label: str, problems: list[Problem],
     return lines, decisions
 
 
+def _reviewed_rows_only(data: list[Any], detail: list[Any], label: str, problems: list[Problem],
+                        checks: "DataChecks", columns: list[int] | None) -> list[AnnotatedRow] | None:
+    """Carrying reviews over: only the 明細 rows with a 覆核 cell filled in (or a review formula without a
+    value), read back with their 資料 records, when 紀錄's check codes show that no 資料 record and no 明細
+    計算金額, 判定 or 來源 cell was changed and no row was added, deleted or sorted (every other row is then as
+    classify wrote it, and is not carried). None when they do not: every row is then read and checked."""
+    from .annotated.detail import detail_fingerprint
+    from .trust import DataChecks
+
+    header = [_text(v) for v in detail[0]] if detail else []
+    col = {key: _find_title(header, key) for key in TITLES}
+    kept = [col[key] for key in ("amount", "status", "source")]
+    if not data or col["review_category"] is None or None in kept or not checks.checked:
+        return None
+    texts = [raw[1] if len(raw) == 2 and type(raw[1]) is str else None for raw in data[1:]]
+    body = detail[1:]
+    if len(body) != len(texts) or None in texts or not checks.records_as_written(texts):
+        return None
+    a, s, c = kept
+    if detail_fingerprint((raw[a] if a < len(raw) else None, raw[s] if s < len(raw) else None,
+                           raw[c] if c < len(raw) else None) for raw in body) != checks.expected_detail_digest:
+        return None
+    inputs = [col[key] for key in REVIEW_KEYS if col[key] is not None]
+    formula_rows = {r for r, _ in checks.formulas_without_value}
+    wanted = [p for p, raw in enumerate(body)
+              if p + 2 in formula_rows or any(i < len(raw) and raw[i] is not None for i in inputs)]
+    numbers = [p + 2 for p in wanted]
+    some = DataChecks(label, [], [])  # the rows' checks are the two codes above
+    some.formulas_without_value = checks.formulas_without_value
+    lines, decisions = _read_data([data[0], *(data[p + 1] for p in wanted)], label, problems, some, numbers)
+    return _read_detail([detail[0], *(body[p] for p in wanted)], lines, decisions, label, problems, some, columns,
+                        numbers)
+
+
 def _number(value: Any) -> int | None:
     """A record's row or year: the number as written (a whole number), else its digits, else None."""
     if type(value) is int and value >= 0:
@@ -468,9 +521,11 @@ def _find_title(header: list[str], key: str) -> int | None:
 
 
 def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decision], label: str,
-                 problems: list[Problem], checks: "DataChecks", columns: list[int] | None = None) -> list[AnnotatedRow]:
+                 problems: list[Problem], checks: "DataChecks", columns: list[int] | None = None,
+                 numbers: list[int] | None = None) -> list[AnnotatedRow]:
     """明細 ``rows`` matched to the 資料 lines; ``columns``: the sheet column of each cell of a row, when
-    only some columns were read (None: every column, in order)."""
+    only some columns were read (None: every column, in order); ``numbers``: the sheet row of each row after
+    the header, when they are not rows 2, 3, …"""
     header = [_text(v) for v in rows[0]] if rows else []
     col = {key: _find_title(header, key) for key in TITLES}
     # (row, sheet column), 1-based, of review cells holding a formula without a value, as (row, cell index)
@@ -506,7 +561,7 @@ def _read_detail(rows: list[Any], lines: list[LineItem], decisions: list[Decisio
         a, b, c = (far if i is None else i for i in (col["review_category"], col["review_amount"], col["review_percent"]))
     shown = {status: STATUS_LABELS.get(status) for status in STATUSES}
     for position, raw in enumerate(body):
-        number = position + 2
+        number = position + 2 if numbers is None else numbers[position]
         k = order.get(position)
         if k is None:
             if any(_cell_text(raw, col[key]) for key in inputs):

@@ -24,12 +24,14 @@ class DataChecks:
 
     def __init__(self, label: str, data: list[Any], log: list[Any]) -> None:
         from ..money import canonical_unit
+        from .annotated.log import DETAIL_CHECK_LABEL
 
         self.label = label
         header = [_text(v) for v in data[0]] if data else []
         units = [h[len(DATA_UNIT_PREFIX):] for h in header if h.startswith(DATA_UNIT_PREFIX)]
         self.unit = canonical_unit(units[0]) if units else None
         self.expected_digest = _logged_digest(log)
+        self.expected_detail_digest = _logged_digest(log, DETAIL_CHECK_LABEL)
         self.refusals: list[Problem] = []
         #: (row, record text, its check ``k``) of each record taken in
         self.records: list[tuple[int, str, Any]] = []
@@ -46,12 +48,18 @@ class DataChecks:
         if self.checked:
             self.records.append((number, text, record.get("k")))
 
-    def _digest(self) -> str:
-        """The SHA-256 of the records taken in, each followed by a newline (as 紀錄 records it)."""
+    def _digest(self, texts: list[str] | None = None) -> str:
+        """The SHA-256 of the records taken in (or of ``texts``), each followed by a newline (as 紀錄 records it)."""
+        if texts is None:
+            texts = [r[1] for r in self.records]
         digest = hashlib.sha256()
-        for start in range(0, len(self.records), 10_000):  # a few large updates, not one per record
-            digest.update(("\n".join(r[1] for r in self.records[start:start + 10_000]) + "\n").encode("utf-8"))
+        for start in range(0, len(texts), 10_000):  # a few large updates, not one per record
+            digest.update(("\n".join(texts[start:start + 10_000]) + "\n").encode("utf-8"))
         return digest.hexdigest()
+
+    def records_as_written(self, texts: list[str]) -> bool:
+        """Are ``texts`` (every 資料 record, in order) the records 紀錄's digest was taken of?"""
+        return self.checked and bool(texts) and self._digest(texts) == self.expected_digest
 
     def _edited_records(self) -> list[Problem]:
         """A refusal for each record whose own check ``k`` does not match its text."""
@@ -98,12 +106,13 @@ class DataChecks:
             raise BudgetError(self.refusals)
 
 
-def _logged_digest(log: list[Any]) -> str | None:
-    """The SHA-256 of the 資料 records that 紀錄 recorded, or None (an older workbook)."""
+def _logged_digest(log: list[Any], label: str = "") -> str | None:
+    """The SHA-256 that 紀錄 recorded under ``label`` (default: that of the 資料 records), or None (an older
+    workbook)."""
     from .annotated.log import DATA_CHECK_LABEL
 
     for raw in log:
-        if raw and _text(raw[0]).strip() == DATA_CHECK_LABEL:
+        if raw and _text(raw[0]).strip() == (label or DATA_CHECK_LABEL):
             return _text(raw[1]).strip() if len(raw) > 1 else ""
     return None
 

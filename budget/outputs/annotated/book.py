@@ -73,6 +73,7 @@ class Book:
         self.final_totals: Totals = compute_totals(run.lines, self.finals, run.rules, unit=self.unit) \
             if reviews else run.totals
         self.data_digest = ""
+        self.detail_digest = ""
         self.scratch: list[str] = []  # folders of a second writing process, removed when the workbook is closed
         self.parallel_note = ""  # how the rows were written: "2" (two processes) or why on one
         self.row_seconds: tuple[float, float] | None = None  # each process's time on its rows, when two wrote them

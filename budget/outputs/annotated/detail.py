@@ -8,7 +8,7 @@ import os
 import tempfile
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import forked, layout
 from ..cells import FORMULA_STARTS, MAX_CELL_TEXT, display_width, integral, not_written
@@ -106,6 +106,36 @@ def _split_point(book: "Book", sheets: tuple[Any, ...], n: int) -> int | None:
     return max(int(n * FIRST_SHARE), WIDTH_SAMPLE + 1)
 
 
+def fingerprint_line(amount: Any, status: Any, source: Any) -> str:
+    """One 明細 row's 計算金額, 判定 and 來源 cells as a reader sees them (a number as the double it holds, a blank
+    as nothing), for :func:`detail_fingerprint`."""
+    return f"{_fingerprint_key(amount)}\x1f{_fingerprint_key(status)}\x1f{_fingerprint_key(source)}\n"
+
+
+def detail_fingerprint(rows: Iterable[tuple[Any, Any, Any]]) -> str:
+    """The SHA-256 of 明細's 計算金額, 判定 and 來源 cells (``rows``: one triple per row, from row 2), each row as
+    :func:`fingerprint_line` gives it. The writer takes it of the cells it writes and 紀錄 records it; a read-back
+    that finds the same knows that no 明細 row was edited there, added, deleted or sorted, without comparing each
+    row with its 資料 record (see budget.outputs.readback: `classify --reviewed` then reads only the rows a
+    reviewer filled in)."""
+    digest, batch = hashlib.sha256(), []
+    for row in rows:
+        batch.append(fingerprint_line(*row))
+        if len(batch) >= 10_000:
+            digest.update("".join(batch).encode("utf-8"))
+            batch.clear()
+    digest.update("".join(batch).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _fingerprint_key(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if type(value) in (int, float, Decimal):
+        return repr(float(value))
+    return "\x02" + str(value)  # text (never taken for a number)
+
+
 class _Rows:
     """The rows of 明細, 資料 and 待覆核, written in stretches (all of them, or two halves by two processes)."""
 
@@ -123,6 +153,8 @@ class _Rows:
         _index_row_formats(book)
         self.digest = hashlib.sha256()
         self.records = self.digest.update  # where each 資料 record goes (its bytes and a newline)
+        self.fingerprint = hashlib.sha256()
+        self.marks = self.fingerprint.update  # where 明細's fingerprint lines go, in order (see detail_fingerprint)
         self.review_row = 0
 
     def write(self, start: int, stop: int, progress_scale: float = 1.0) -> None:
@@ -132,6 +164,8 @@ class _Rows:
         n = len(run.lines)
         widths, formulas, data_rows, added_cells = self.widths, self.formulas, self.data_rows, self.added_cells
         records, number_formats = self.records, self.number_formats
+        batch: list[str] = []  # fingerprint lines, handed on 10,000 at a time
+        mark = batch.append
         write_string, write_number = detail.write_string, detail.write_number
         col_formats = book.col_formats
         wrap_width = book.wrap_width
@@ -164,6 +198,10 @@ class _Rows:
                 if sampling:
                     widths[c] = max(widths[c], display_width(_sample(value)))
             added = _added_values(book, i, line, d)
+            mark(fingerprint_line(added["amount"][1], added["status"][1], added["source"][1]))
+            if len(batch) >= 10_000:
+                self.marks("".join(batch).encode("utf-8"))
+                batch.clear()
             added_cells.write(r, line, added, widths if sampling else None)
             longest = max(longest, len(added["evidence"][1]) * 2 / wrap_width[evidence_col])
             if longest > 1:
@@ -176,6 +214,7 @@ class _Rows:
                 _review_row(book, self.review, self.review_row, r, line, d, added, self.review_widths)
             if book.progress is not None and (r % 2000 == 0 or r == n):
                 book.progress("write", min(int(r * progress_scale), n - 1) if progress_scale != 1.0 else r, n)
+        self.marks("".join(batch).encode("utf-8"))
 
     # --- the second process's half ------------------------------------------------------------
 
@@ -193,15 +232,18 @@ class _Rows:
         formats_before, strings_before = _format_count(book.wb), book.wb.str_table.count
         started = time.perf_counter()
         fd, records_path = tempfile.mkstemp(suffix=".records", dir=folder)
+        fd2, marks_path = tempfile.mkstemp(suffix=".marks", dir=folder)
         try:
-            with os.fdopen(fd, "wb", buffering=1 << 20) as out:
-                self.records = out.write
+            with os.fdopen(fd, "wb", buffering=1 << 20) as out, os.fdopen(fd2, "wb", buffering=1 << 20) as marks:
+                self.records, self.marks = out.write, marks.write
                 self.write(start, stop)
         except BaseException:
             os.unlink(records_path)
+            os.unlink(marks_path)
             raise
         sheet_parts = [ws.detach_rows() for ws in sheets]
-        return {"sheets": sheet_parts, "records": records_path, "seconds": time.perf_counter() - started,
+        return {"sheets": sheet_parts, "records": records_path, "marks": marks_path,
+                "seconds": time.perf_counter() - started,
                 "problems": book.problems[problems_before:], "total": book.workbook_total - total_before,
                 "review_widths": self.review_widths, "review_row": self.review_row,
                 "formats_changed": _format_count(book.wb) != formats_before or book.wb.str_table.count != strings_before}
@@ -217,6 +259,10 @@ class _Rows:
             while chunk := src.read(1 << 20):
                 self.digest.update(chunk)
         os.unlink(part["records"])
+        with open(part["marks"], "rb") as src:
+            while chunk := src.read(1 << 20):
+                self.fingerprint.update(chunk)
+        os.unlink(part["marks"])
         book.problems.extend(part["problems"])
         book.workbook_total += part["total"]
         self.review_widths[:] = [max(a, b) for a, b in zip(self.review_widths, part["review_widths"])]
@@ -228,7 +274,7 @@ class _Rows:
         """Delete the row files of a forked process's rows that are not taken over."""
         if not part:
             return
-        for name in [p["rows"] for p in part["sheets"]] + [part["records"]]:
+        for name in [p["rows"] for p in part["sheets"]] + [part["records"], part["marks"]]:
             if name:
                 try:
                     os.unlink(name)
@@ -240,6 +286,7 @@ class _Rows:
         book = self.book
         n = len(book.run.lines)
         book.data_digest = self.digest.hexdigest()
+        book.detail_digest = self.fingerprint.hexdigest()
         _finish_detail(book, self.detail, self.widths, n)
         # 資料 is read by programs: no column styles (set now, they would reach only the rows not yet on disk).
         book.finish_table(self.data, len(DATA_HEADER), n, [30, 80], formats=False)

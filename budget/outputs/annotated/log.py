@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Label of the 紀錄 row holding the SHA-256 of all 資料 records (read back to find edited records).
 DATA_CHECK_LABEL = "資料檢查碼 SHA-256"
+#: Label of the 紀錄 row holding the SHA-256 of 明細's 計算金額, 判定 and 來源 cells (see annotated.detail.detail_fingerprint).
+DETAIL_CHECK_LABEL = "明細檢查碼 SHA-256"
 
 
 def write_log(book: "Book", ws: Any) -> None:
@@ -83,6 +85,7 @@ def write_log(book: "Book", ws: Any) -> None:
     pair("性別預算數（精確值）", format_amount(totals.gender_total))
     pair("預算總額（精確值）", format_amount(totals.budget_total))
     pair(DATA_CHECK_LABEL, book.data_digest)
+    pair(DETAIL_CHECK_LABEL, book.detail_digest)
     pair("資料工作表說明", "每筆紀錄含檢查碼 k；讀回時核對資料與明細，被修改的列會被指出並拒絕")
 
     table("各階段耗時 Timings（秒）", ["階段", "秒"], [[k, f"{v:.3f}"] for k, v in run.timings.items()]

@@ -562,7 +562,8 @@ def report(
     2 on bad input (nothing written).
     """
     from .outputs.report_workbook import default_output, write_report_workbook
-    from .pipeline import collector_paused, make_report
+    from .collector import collector_paused
+    from .pipeline import make_report
     from .report import exit_code
 
     with guarded(verbose), collector_paused():  # (the lines read stay paused through the writing)

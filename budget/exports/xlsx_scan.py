@@ -310,12 +310,13 @@ class ScannedBook:
         for piece in _pieces(self.zf, self._info(part), b"worksheet", b"<sheetData>", b"</sheetData>", b"</row>",
                              empty=b"<sheetData/>"):
             try:
-                numbers = [int(n) for n in _ROW.findall(piece)]
+                row_numbers = [int(n) for n in _ROW.findall(piece)]
             except ValueError:  # b"": a row without its number
                 raise Unreadable("a row without its number") from None
-            if numbers and (numbers[0] <= last_row or any(a >= b for a, b in zip(numbers, numbers[1:]))):
+            if row_numbers and (row_numbers[0] <= last_row or
+                                any(a >= b for a, b in zip(row_numbers, row_numbers[1:]))):
                 raise Unreadable("rows out of order or repeated")
-            last_row = numbers[-1] if numbers else last_row
+            last_row = row_numbers[-1] if row_numbers else last_row
             start = 0
             if pattern is None:  # the first piece: row 1's titles decide which columns are read
                 header, start = self._header(piece)
@@ -441,15 +442,7 @@ class ScannedBook:
         """A cell's value from :func:`re.findall`'s groups (b"" for a group that took no part): what
         :meth:`_value` gives, for the forms where b"" is not ambiguous; _SLOW for the others."""
         if kind == b"inlineStr":
-            if plain and b"&" not in plain and b"_x" not in plain and b"\r" not in plain:
-                try:
-                    text = plain.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise Unreadable("text that is not UTF-8") from None
-                if text[0] in _TRIMMED or text[-1] in _TRIMMED:
-                    raise Unreadable("text calamine would trim")
-                return text
-            return _SLOW
+            return _text(plain, True) if plain else _SLOW
         if not kind or kind == b"n" or kind == b"s":
             return self._value(style or None, kind or None, value, None, None, None) if value else (
                 _ABSENT if kind != b"s" else _SLOW)

@@ -24,13 +24,13 @@ class DataChecks:
 
     def __init__(self, label: str, data: list[Any], log: list[Any]) -> None:
         from ..money import canonical_unit
-        from .annotated.log import DETAIL_CHECK_LABEL
+        from .annotated.log import DATA_CHECK_LABEL, DETAIL_CHECK_LABEL
 
         self.label = label
         header = [_text(v) for v in data[0]] if data else []
         units = [h[len(DATA_UNIT_PREFIX):] for h in header if h.startswith(DATA_UNIT_PREFIX)]
         self.unit = canonical_unit(units[0]) if units else None
-        self.expected_digest = _logged_digest(log)
+        self.expected_digest = _logged_digest(log, DATA_CHECK_LABEL)
         self.expected_detail_digest = _logged_digest(log, DETAIL_CHECK_LABEL)
         self.refusals: list[Problem] = []
         #: (row, record text, its check ``k``) of each record taken in
@@ -106,13 +106,10 @@ class DataChecks:
             raise BudgetError(self.refusals)
 
 
-def _logged_digest(log: list[Any], label: str = "") -> str | None:
-    """The SHA-256 that 紀錄 recorded under ``label`` (default: that of the 資料 records), or None (an older
-    workbook)."""
-    from .annotated.log import DATA_CHECK_LABEL
-
+def _logged_digest(log: list[Any], label: str) -> str | None:
+    """The SHA-256 that 紀錄 recorded under ``label``, or None (an older workbook)."""
     for raw in log:
-        if raw and _text(raw[0]).strip() == (label or DATA_CHECK_LABEL):
+        if raw and _text(raw[0]).strip() == label:
             return _text(raw[1]).strip() if len(raw) > 1 else ""
     return None
 
